@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The `yardmaster` command; the code is compiled into ../dist by `npm run build` (run by `npm ci`).
+import { main } from '../dist/cli.js';
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+    // Everything is closed by now; do not let a stray handle keep a stopped master alive.
+    setTimeout(() => process.exit(code), 2000).unref();
+  },
+  (error) => {
+    console.error(error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,25 @@
+/**
+ * What the REST API may ask the running master to do, beyond reading the data API.
+ * The master implements it; the API never reaches into the process layer directly.
+ */
+export interface ForceResult {
+  buildsetid: number;
+  buildrequestids: Record<number, number>;
+}
+
+export interface ForceSchedulerDescription {
+  name: string;
+  label: string;
+  builder_names: string[];
+  button_name: string;
+  all_fields: unknown[];
+}
+
+export interface MasterControl {
+  forceSchedulers(): ForceSchedulerDescription[];
+  /** Throws NotFoundError for an unknown scheduler, BadRequestError for bad params. */
+  force(schedulerName: string, params: Record<string, unknown>, owner: string | null): Promise<ForceResult>;
+  /** Throws NotFoundError for an unknown build. */
+  stopBuild(buildid: number, reason: string): Promise<void>;
+  rebuild(buildid: number, reason: string): Promise<ForceResult>;
+}

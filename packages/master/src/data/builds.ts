@@ -1,0 +1,210 @@
+/** Builds and their properties. Build numbers count per builder from 1. */
+import { sql } from 'kysely';
+import type { DataContext } from './context.js';
+import { parseJson, toSeconds } from './context.js';
+import type { Result } from '../results.js';
+import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
+import type { ResultSpec } from './result-spec.js';
+import type { PropertyMap } from './buildsets.js';
+
+export interface BuildEntity {
+  buildid: number;
+  number: number;
+  builderid: number;
+  buildrequestid: number;
+  workerid: number | null;
+  masterid: number;
+  started_at: number | null;
+  complete_at: number | null;
+  complete: boolean;
+  state_string: string;
+  results: number | null;
+  properties: PropertyMap;
+}
+
+export const BUILD_COLLECTION: CollectionDef = {
+  name: 'builds',
+  defaultOrder: { column: 'id', descending: false },
+  fields: {
+    buildid: { column: 'id', type: 'number' },
+    number: { column: 'number', type: 'number' },
+    builderid: { column: 'builderid', type: 'number' },
+    buildrequestid: { column: 'buildrequestid', type: 'number' },
+    workerid: { column: 'workerid', type: 'number' },
+    masterid: { column: 'masterid', type: 'number' },
+    started_at: { column: 'started_at', type: 'timestamp' },
+    complete_at: { column: 'complete_at', type: 'timestamp' },
+    results: { column: 'results', type: 'number' },
+    state_string: { column: 'state_string', type: 'string' },
+    complete: { column: 'complete_flag', type: 'boolean' },
+  },
+};
+
+type BuildRow = {
+  id: number;
+  number: number;
+  builderid: number;
+  buildrequestid: number;
+  workerid: number | null;
+  masterid: number;
+  started_at: number;
+  complete_at: number | null;
+  state_string: string;
+  results: number | null;
+};
+
+function toBuild(r: BuildRow): BuildEntity {
+  return {
+    buildid: r.id,
+    number: r.number,
+    builderid: r.builderid,
+    buildrequestid: r.buildrequestid,
+    workerid: r.workerid,
+    masterid: r.masterid,
+    started_at: toSeconds(r.started_at),
+    complete_at: toSeconds(r.complete_at),
+    complete: r.complete_at !== null,
+    state_string: r.state_string,
+    results: r.results,
+    properties: {},
+  };
+}
+
+export class BuildsData {
+  constructor(private readonly ctx: DataContext) {}
+
+  async add(input: {
+    builderid: number;
+    buildrequestid: number;
+    workerid: number | null;
+    masterid: number;
+    state: string;
+  }): Promise<{ buildid: number; number: number }> {
+    const now = this.ctx.now();
+    const created = await this.ctx.db.transaction().execute(async (trx) => {
+      const max = await trx
+        .selectFrom('builds')
+        .select(sql<number | null>`max(number)`.as('n'))
+        .where('builderid', '=', input.builderid)
+        .executeTakeFirst();
+      const number = Number(max?.n ?? 0) + 1;
+      const row = await trx
+        .insertInto('builds')
+        .values({
+          number,
+          builderid: input.builderid,
+          buildrequestid: input.buildrequestid,
+          workerid: input.workerid,
+          masterid: input.masterid,
+          started_at: now,
+          state_string: input.state,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return { buildid: row.id, number };
+    });
+    const build = await this.get(created.buildid);
+    this.publish(build, 'new');
+    return created;
+  }
+
+  async setState(buildid: number, state: string): Promise<void> {
+    await this.ctx.db.updateTable('builds').set({ state_string: state }).where('id', '=', buildid).execute();
+    this.publish(await this.get(buildid), 'update');
+  }
+
+  async finish(buildid: number, results: Result, state: string): Promise<void> {
+    await this.ctx.db
+      .updateTable('builds')
+      .set({ results, complete_at: this.ctx.now(), state_string: state })
+      .where('id', '=', buildid)
+      .where('complete_at', 'is', null)
+      .execute();
+    this.publish(await this.get(buildid), 'finished');
+  }
+
+  async setProperties(buildid: number, props: PropertyMap): Promise<void> {
+    const entries = Object.entries(props);
+    if (entries.length === 0) return;
+    await this.ctx.db.transaction().execute(async (trx) => {
+      for (const [name, [value, source]] of entries) {
+        await trx.deleteFrom('build_properties').where('buildid', '=', buildid).where('name', '=', name).execute();
+        await trx
+          .insertInto('build_properties')
+          .values({ buildid, name, value: JSON.stringify(value ?? null), source })
+          .execute();
+      }
+    });
+  }
+
+  async properties(buildids: number[]): Promise<Map<number, PropertyMap>> {
+    const out = new Map<number, PropertyMap>();
+    if (buildids.length === 0) return out;
+    const rows = await this.ctx.db
+      .selectFrom('build_properties')
+      .selectAll()
+      .where('buildid', 'in', buildids)
+      .execute();
+    for (const r of rows) {
+      let map = out.get(r.buildid);
+      if (!map) out.set(r.buildid, (map = {}));
+      map[r.name] = [parseJson<unknown>(r.value, null), r.source];
+    }
+    return out;
+  }
+
+  /** Builds a master started and never finished (it crashed or was killed). */
+  async unfinishedOf(masterid: number): Promise<BuildEntity[]> {
+    const rows = await this.ctx.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('masterid', '=', masterid)
+      .where('complete_at', 'is', null)
+      .execute();
+    return rows.map(toBuild);
+  }
+
+  async get(buildid: number): Promise<BuildEntity | undefined> {
+    const row = await this.ctx.db.selectFrom('builds').selectAll().where('id', '=', buildid).executeTakeFirst();
+    return row ? toBuild(row) : undefined;
+  }
+
+  async list(
+    spec: ResultSpec,
+    scope?: { builderid?: number; buildrequestid?: number; number?: number },
+  ): Promise<{ items: BuildEntity[]; total: number }> {
+    let base = this.ctx.db
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('builds')
+          .selectAll()
+          .select(sql<number>`case when complete_at is null then 0 else 1 end`.as('complete_flag'))
+          .as('builds'),
+      );
+    if (scope?.builderid !== undefined) base = base.where('builderid', '=', scope.builderid);
+    if (scope?.buildrequestid !== undefined) base = base.where('buildrequestid', '=', scope.buildrequestid);
+    if (scope?.number !== undefined) base = base.where('number', '=', scope.number);
+    base = applyFilters(base, BUILD_COLLECTION, spec);
+    const [rows, count] = await Promise.all([
+      applyOrderAndPage(base.selectAll(), BUILD_COLLECTION, spec).execute(),
+      base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    ]);
+    const items = rows.map(toBuild);
+    if (spec.properties.length > 0) {
+      const props = await this.properties(items.map((b) => b.buildid));
+      for (const b of items) {
+        const all = props.get(b.buildid) ?? {};
+        b.properties = spec.properties.includes('*')
+          ? all
+          : Object.fromEntries(Object.entries(all).filter(([k]) => spec.properties.includes(k)));
+      }
+    }
+    return { items, total: Number(count.n) };
+  }
+
+  private publish(build: BuildEntity | undefined, event: string): void {
+    if (!build) return;
+    this.ctx.bus.publish(['builds', String(build.buildid), event], build);
+    this.ctx.bus.publish(['builders', String(build.builderid), 'builds', String(build.buildid), event], build);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Logs and their chunks. A chunk is a run of whole lines, gzip-compressed when worth it,
+ * appended as output arrives so a log can be read while its step runs. Lines of an
+ * 's' (stdio) log start with their stream: 'o' stdout, 'e' stderr, 'h' header.
+ * One writer per log (the build that owns it) keeps `num_lines` consistent.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { DataContext } from './context.js';
+
+export interface LogEntity {
+  logid: number;
+  name: string;
+  slug: string;
+  stepid: number;
+  complete: boolean;
+  num_lines: number;
+  type: string;
+}
+
+const COMPRESS_FROM_BYTES = 256;
+
+export function slugify(name: string): string {
+  return name.replace(/[^a-zA-Z0-9_-]+/g, '_') || 'log';
+}
+
+function decode(content: Uint8Array, compressed: number): string {
+  const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  return (compressed === 1 ? gunzipSync(buf) : buf).toString('utf8');
+}
+
+export class LogsData {
+  constructor(private readonly ctx: DataContext) {}
+
+  async add(stepid: number, name: string, type: 's' | 't' | 'h'): Promise<number> {
+    const row = await this.ctx.db
+      .insertInto('logs')
+      .values({ name, slug: slugify(name), stepid, complete: 0, num_lines: 0, type })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    this.ctx.bus.publish(['logs', String(row.id), 'new'], await this.get(row.id));
+    return row.id;
+  }
+
+  /** Appends whole lines (each ending in '\n'); returns the new line count. */
+  async append(logid: number, text: string): Promise<number> {
+    if (text.length === 0) return (await this.get(logid))?.num_lines ?? 0;
+    let lines = 0;
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+    if (!text.endsWith('\n')) {
+      text += '\n';
+      lines++;
+    }
+    const raw = Buffer.from(text, 'utf8');
+    const compressed = raw.length >= COMPRESS_FROM_BYTES;
+    const content = compressed ? gzipSync(raw, { level: 1 }) : raw;
+    const numLines = await this.ctx.db.transaction().execute(async (trx) => {
+      const log = await trx.selectFrom('logs').select('num_lines').where('id', '=', logid).executeTakeFirstOrThrow();
+      const first = log.num_lines;
+      await trx
+        .insertInto('logchunks')
+        .values({ logid, first_line: first, last_line: first + lines - 1, content, compressed: compressed ? 1 : 0 })
+        .execute();
+      await trx.updateTable('logs').set({ num_lines: first + lines }).where('id', '=', logid).execute();
+      return first + lines;
+    });
+    this.ctx.bus.publish(['logs', String(logid), 'append'], { logid, num_lines: numLines });
+    return numLines;
+  }
+
+  async finish(logid: number): Promise<void> {
+    await this.ctx.db.updateTable('logs').set({ complete: 1 }).where('id', '=', logid).execute();
+    this.ctx.bus.publish(['logs', String(logid), 'finished'], await this.get(logid));
+  }
+
+  async get(logid: number): Promise<LogEntity | undefined> {
+    const row = await this.ctx.db.selectFrom('logs').selectAll().where('id', '=', logid).executeTakeFirst();
+    return row
+      ? {
+          logid: row.id,
+          name: row.name,
+          slug: row.slug,
+          stepid: row.stepid,
+          complete: row.complete === 1,
+          num_lines: row.num_lines,
+          type: row.type,
+        }
+      : undefined;
+  }
+
+  async list(stepid: number, slug?: string): Promise<LogEntity[]> {
+    let q = this.ctx.db.selectFrom('logs').select('id').where('stepid', '=', stepid);
+    if (slug !== undefined) q = q.where('slug', '=', slug);
+    const ids = await q.orderBy('id').execute();
+    const out: LogEntity[] = [];
+    for (const { id } of ids) {
+      const log = await this.get(id);
+      if (log) out.push(log);
+    }
+    return out;
+  }
+
+  /** Lines [firstLine, lastLine] (inclusive, 0-based) as one string of whole lines. */
+  async contents(logid: number, firstLine = 0, lastLine = Number.MAX_SAFE_INTEGER): Promise<string> {
+    const chunks = await this.ctx.db
+      .selectFrom('logchunks')
+      .selectAll()
+      .where('logid', '=', logid)
+      .where('last_line', '>=', firstLine)
+      .where('first_line', '<=', lastLine)
+      .orderBy('first_line')
+      .execute();
+    const parts: string[] = [];
+    for (const c of chunks) {
+      let text = decode(c.content, c.compressed);
+      if (c.first_line < firstLine || c.last_line > lastLine) {
+        const lines = text.split('\n').slice(0, -1);
+        const from = Math.max(0, firstLine - c.first_line);
+        const to = Math.min(lines.length, lastLine - c.first_line + 1);
+        text = lines.slice(from, to).map((l) => l + '\n').join('');
+      }
+      parts.push(text);
+    }
+    return parts.join('');
+  }
+
+  /** The log's text chunk by chunk, with stream prefixes removed for stdio logs. */
+  async *raw(logid: number, type: string): AsyncGenerator<string> {
+    const pageSize = 64;
+    for (let from = 0; ; ) {
+      const chunks = await this.ctx.db
+        .selectFrom('logchunks')
+        .selectAll()
+        .where('logid', '=', logid)
+        .where('first_line', '>=', from)
+        .orderBy('first_line')
+        .limit(pageSize)
+        .execute();
+      for (const c of chunks) {
+        const text = decode(c.content, c.compressed);
+        yield type === 's' ? text.replace(/^./gm, '') : text;
+        from = c.last_line + 1;
+      }
+      if (chunks.length < pageSize) return;
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/** Steps of a build, numbered from 0 in the order they are added. */
+import { sql } from 'kysely';
+import type { DataContext } from './context.js';
+import { parseJson, toSeconds } from './context.js';
+import type { Result } from '../results.js';
+import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
+import type { ResultSpec } from './result-spec.js';
+
+export interface StepEntity {
+  stepid: number;
+  number: number;
+  name: string;
+  buildid: number;
+  started_at: number | null;
+  complete_at: number | null;
+  complete: boolean;
+  state_string: string;
+  results: number | null;
+  urls: { name: string; url: string }[];
+  hidden: boolean;
+}
+
+export const STEP_COLLECTION: CollectionDef = {
+  name: 'steps',
+  defaultOrder: { column: 'number', descending: false },
+  fields: {
+    stepid: { column: 'id', type: 'number' },
+    number: { column: 'number', type: 'number' },
+    name: { column: 'name', type: 'string' },
+    buildid: { column: 'buildid', type: 'number' },
+    started_at: { column: 'started_at', type: 'timestamp' },
+    complete_at: { column: 'complete_at', type: 'timestamp' },
+    results: { column: 'results', type: 'number' },
+    hidden: { column: 'hidden', type: 'boolean' },
+  },
+};
+
+type StepRow = {
+  id: number;
+  number: number;
+  name: string;
+  buildid: number;
+  started_at: number | null;
+  complete_at: number | null;
+  state_string: string;
+  results: number | null;
+  urls: string;
+  hidden: number;
+};
+
+function toStep(r: StepRow): StepEntity {
+  return {
+    stepid: r.id,
+    number: r.number,
+    name: r.name,
+    buildid: r.buildid,
+    started_at: toSeconds(r.started_at),
+    complete_at: toSeconds(r.complete_at),
+    complete: r.complete_at !== null,
+    state_string: r.state_string,
+    results: r.results,
+    urls: parseJson<{ name: string; url: string }[]>(r.urls, []),
+    hidden: r.hidden === 1,
+  };
+}
+
+export class StepsData {
+  constructor(private readonly ctx: DataContext) {}
+
+  /** Adds a step at the end of the build; a name used twice gets Buildbot's `_1` suffix. */
+  async add(buildid: number, name: string, state = 'pending'): Promise<StepEntity> {
+    const id = await this.ctx.db.transaction().execute(async (trx) => {
+      const existing = await trx.selectFrom('steps').select(['number', 'name']).where('buildid', '=', buildid).execute();
+      const names = new Set(existing.map((s) => s.name));
+      let unique = name;
+      for (let i = 1; names.has(unique); i++) unique = `${name}_${i}`;
+      const number = existing.reduce((max, s) => Math.max(max, s.number + 1), 0);
+      const row = await trx
+        .insertInto('steps')
+        .values({ number, name: unique, buildid, state_string: state, urls: '[]', hidden: 0 })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return row.id;
+    });
+    const step = await this.getOrThrow(id);
+    this.publish(step, 'new');
+    return step;
+  }
+
+  async start(stepid: number, state: string): Promise<void> {
+    await this.ctx.db
+      .updateTable('steps')
+      .set({ started_at: this.ctx.now(), state_string: state })
+      .where('id', '=', stepid)
+      .execute();
+    this.publish(await this.get(stepid), 'started');
+  }
+
+  async setState(stepid: number, state: string): Promise<void> {
+    await this.ctx.db.updateTable('steps').set({ state_string: state }).where('id', '=', stepid).execute();
+    this.publish(await this.get(stepid), 'updated');
+  }
+
+  async finish(stepid: number, results: Result, state: string, hidden = false): Promise<void> {
+    await this.ctx.db
+      .updateTable('steps')
+      .set({ complete_at: this.ctx.now(), results, state_string: state, hidden: hidden ? 1 : 0 })
+      .where('id', '=', stepid)
+      .execute();
+    this.publish(await this.get(stepid), 'finished');
+  }
+
+  async addUrl(stepid: number, name: string, url: string): Promise<void> {
+    const step = await this.getOrThrow(stepid);
+    const urls = [...step.urls, { name, url }];
+    await this.ctx.db.updateTable('steps').set({ urls: JSON.stringify(urls) }).where('id', '=', stepid).execute();
+    this.publish(await this.get(stepid), 'updated');
+  }
+
+  async get(stepid: number): Promise<StepEntity | undefined> {
+    const row = await this.ctx.db.selectFrom('steps').selectAll().where('id', '=', stepid).executeTakeFirst();
+    return row ? toStep(row) : undefined;
+  }
+
+  private async getOrThrow(stepid: number): Promise<StepEntity> {
+    const step = await this.get(stepid);
+    if (!step) throw new Error(`step ${stepid} vanished from the database`);
+    return step;
+  }
+
+  async list(spec: ResultSpec, scope: { buildid?: number; number?: number; name?: string }): Promise<{ items: StepEntity[]; total: number }> {
+    let base = this.ctx.db.selectFrom('steps');
+    if (scope.buildid !== undefined) base = base.where('buildid', '=', scope.buildid);
+    if (scope.number !== undefined) base = base.where('number', '=', scope.number);
+    if (scope.name !== undefined) base = base.where('name', '=', scope.name);
+    base = applyFilters(base, STEP_COLLECTION, spec);
+    const [rows, count] = await Promise.all([
+      applyOrderAndPage(base.selectAll(), STEP_COLLECTION, spec).execute(),
+      base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items: rows.map(toStep), total: Number(count.n) };
+  }
+
+  private publish(step: StepEntity | undefined, event: string): void {
+    if (!step) return;
+    this.ctx.bus.publish(['steps', String(step.stepid), event], step);
+    this.ctx.bus.publish(['builds', String(step.buildid), 'steps', String(step.stepid), event], step);
+  }
+}

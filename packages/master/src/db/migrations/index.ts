@@ -1,0 +1,11 @@
+/** Every migration, in order. Names sort lexically; never rename or edit a landed one. */
+import type { Migration } from 'kysely';
+import { columnTypes, type Dialect } from './column-types.js';
+import { initialMigration } from './0001-initial.js';
+
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  const types = columnTypes(dialect);
+  return {
+    '0001-initial': initialMigration(types),
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * Kysely table types: Buildbot's tables, with the same names and meanings.
+ * Timestamps are epoch milliseconds (the REST layer shows Buildbot's seconds);
+ * booleans are stored as 0/1 integers so SQLite and PostgreSQL read the same.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** A bigint column read back as a JS number (PostgreSQL returns int8 as string unless parsed). */
+type Millis = ColumnType<number, number, number>;
+type Flag = number;
+
+export interface MastersTable {
+  id: Generated<number>;
+  name: string;
+  active: Flag;
+  last_active: Millis;
+}
+
+export interface BuildersTable {
+  id: Generated<number>;
+  name: string;
+  description: string | null;
+  /** JSON array of strings. */
+  tags: string;
+}
+
+export interface BuilderMastersTable {
+  builderid: number;
+  masterid: number;
+}
+
+export interface WorkersTable {
+  id: Generated<number>;
+  name: string;
+  /** JSON object: what get_worker_info answered last. */
+  info: string;
+  paused: Flag;
+  graceful: Flag;
+}
+
+export interface ConfiguredWorkersTable {
+  builderid: number;
+  workerid: number;
+  masterid: number;
+}
+
+export interface ConnectedWorkersTable {
+  workerid: number;
+  masterid: number;
+}
+
+export interface SourcestampsTable {
+  id: Generated<number>;
+  branch: string | null;
+  revision: string | null;
+  repository: string;
+  project: string;
+  codebase: string;
+  created_at: Millis;
+}
+
+export interface ChangesTable {
+  changeid: Generated<number>;
+  author: string;
+  committer: string | null;
+  comments: string;
+  branch: string | null;
+  revision: string | null;
+  revlink: string | null;
+  when_timestamp: Millis;
+  category: string | null;
+  repository: string;
+  codebase: string;
+  project: string;
+  sourcestampid: number;
+}
+
+export interface BuildsetsTable {
+  id: Generated<number>;
+  external_idstring: string | null;
+  reason: string;
+  submitted_at: Millis;
+  complete: Flag;
+  complete_at: Millis | null;
+  results: number | null;
+  parent_buildid: number | null;
+  parent_relationship: string | null;
+}
+
+export interface BuildsetSourcestampsTable {
+  buildsetid: number;
+  sourcestampid: number;
+}
+
+export interface BuildsetPropertiesTable {
+  buildsetid: number;
+  property_name: string;
+  /** JSON `[value, source]`, as Buildbot stores it. */
+  property_value: string;
+}
+
+export interface BuildrequestsTable {
+  id: Generated<number>;
+  buildsetid: number;
+  builderid: number;
+  priority: number;
+  complete: Flag;
+  results: number | null;
+  submitted_at: Millis;
+  complete_at: Millis | null;
+  waited_for: Flag;
+  /** The claim: set by one conditional UPDATE; NULL while the request is pending. */
+  claimed_by_masterid: number | null;
+  claimed_at: Millis | null;
+}
+
+export interface BuildsTable {
+  id: Generated<number>;
+  number: number;
+  builderid: number;
+  buildrequestid: number;
+  workerid: number | null;
+  masterid: number;
+  started_at: Millis;
+  complete_at: Millis | null;
+  state_string: string;
+  results: number | null;
+}
+
+export interface BuildPropertiesTable {
+  buildid: number;
+  name: string;
+  /** JSON value. */
+  value: string;
+  source: string;
+}
+
+export interface StepsTable {
+  id: Generated<number>;
+  number: number;
+  name: string;
+  buildid: number;
+  started_at: Millis | null;
+  complete_at: Millis | null;
+  state_string: string;
+  results: number | null;
+  /** JSON array of {name, url}. */
+  urls: string;
+  hidden: Flag;
+}
+
+export interface LogsTable {
+  id: Generated<number>;
+  name: string;
+  slug: string;
+  stepid: number;
+  complete: Flag;
+  num_lines: number;
+  /** 's' stdio (lines carry a stream prefix), 't' text, 'h' html. */
+  type: string;
+}
+
+export interface LogchunksTable {
+  logid: number;
+  first_line: number;
+  last_line: number;
+  content: Uint8Array;
+  /** 0 plain UTF-8, 1 gzip. */
+  compressed: number;
+}
+
+export interface Database {
+  masters: MastersTable;
+  builders: BuildersTable;
+  builder_masters: BuilderMastersTable;
+  workers: WorkersTable;
+  configured_workers: ConfiguredWorkersTable;
+  connected_workers: ConnectedWorkersTable;
+  sourcestamps: SourcestampsTable;
+  changes: ChangesTable;
+  buildsets: BuildsetsTable;
+  buildset_sourcestamps: BuildsetSourcestampsTable;
+  buildset_properties: BuildsetPropertiesTable;
+  buildrequests: BuildrequestsTable;
+  builds: BuildsTable;
+  build_properties: BuildPropertiesTable;
+  steps: StepsTable;
+  logs: LogsTable;
+  logchunks: LogchunksTable;
+}

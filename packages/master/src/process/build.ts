@@ -1,0 +1,295 @@
+/**
+ * One build: from its row in `builds` to its result, on one worker.
+ *
+ * States: starting → preparing worker (step 0 pings the worker) → building (steps in
+ * order) → finished. `stop()` may come at any time: it interrupts the running command
+ * and the build ends CANCELLED. Losing the worker ends the running step and the build
+ * RETRY, with the reason in the state string. Exactly one `finish` per build, and the
+ * worker slot is given back on every path.
+ */
+import path from 'node:path';
+import type { DataApi } from '../data/data-api.js';
+import type { BuildRequestEntity, PropertyMap, SourceStampEntity } from '../data/buildsets.js';
+import type { Logger } from '../logger.js';
+import { Results, resultName, worstResult, type Result } from '../results.js';
+import type { WorkerConnection } from '../workers/worker-connection.js';
+import type { BuildStep, CommandOptions, StepRuntime } from '../steps/build-step.js';
+import { stepOutcome } from '../steps/build-step.js';
+import type { BuilderRuntime } from './builder-runtime.js';
+import { LogWriter } from './log-writer.js';
+import { RemoteCommand, WorkerLostError, type RemoteCommandResult } from './remote-command.js';
+
+export interface BuildDeps {
+  data: DataApi;
+  log: Logger;
+  masterid: number;
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  return '';
+}
+
+export class Build {
+  buildid = 0;
+  number = 0;
+  private stopping = false;
+  private stopReason = '';
+  private retryAfterStop = false;
+  private workerLost: string | null = null;
+  private current: RemoteCommand | null = null;
+  private readonly properties: PropertyMap = {};
+  private sourcestamps: SourceStampEntity[] = [];
+  private results: Result = Results.SUCCESS;
+  private failedSteps: string[] = [];
+
+  constructor(
+    private readonly deps: BuildDeps,
+    readonly builder: BuilderRuntime,
+    readonly request: BuildRequestEntity,
+    readonly workerName: string,
+    private readonly connection: WorkerConnection,
+  ) {}
+
+  /**
+   * Asks the build to stop. It ends CANCELLED, or RETRY when `retry` is set (the master
+   * is shutting down: the request goes back to the queue and runs again).
+   */
+  stop(reason: string, options: { retry?: boolean } = {}): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.stopReason = reason;
+    this.retryAfterStop = options.retry === true;
+    void this.current?.interrupt(reason);
+  }
+
+  /** True when the build was stopped to be run again (its request must be re-queued). */
+  get stoppedForRetry(): boolean {
+    return this.stopping && this.retryAfterStop;
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Creates the build's row; `run` may follow. */
+  async create(workerid: number | null): Promise<void> {
+    const created = await this.deps.data.builds.add({
+      builderid: this.builder.builderid,
+      buildrequestid: this.request.buildrequestid,
+      workerid,
+      masterid: this.deps.masterid,
+      state: 'starting',
+    });
+    this.buildid = created.buildid;
+    this.number = created.number;
+  }
+
+  /** Runs the whole build and returns its result; never throws. */
+  async run(): Promise<Result> {
+    const { data } = this.deps;
+    const unwatch = this.connection.onClose((reason) => {
+      this.workerLost = reason;
+    });
+    let state: string;
+    try {
+      await this.setupProperties();
+      const prepared = await this.prepareWorker();
+      if (prepared) await this.runSteps();
+      state = this.finalState();
+    } catch (error) {
+      this.results = Results.EXCEPTION;
+      state = `exception: ${error instanceof Error ? error.message : String(error)}`;
+      this.deps.log.error({ err: error, buildid: this.buildid }, 'build failed with an exception');
+    }
+    unwatch();
+    await data.builds.setProperties(this.buildid, this.properties);
+    await data.builds.finish(this.buildid, this.results, state);
+    this.deps.log.info(
+      { builder: this.builder.name, number: this.number, buildid: this.buildid, worker: this.workerName, results: resultName(this.results) },
+      `build ${this.builder.name} #${this.number} finished: ${state}`,
+    );
+    return this.results;
+  }
+
+  private finalState(): string {
+    if (this.stopping && this.retryAfterStop) {
+      this.results = Results.RETRY;
+      return `interrupted: ${this.stopReason}; the request is run again`;
+    }
+    if (this.stopping && this.results === Results.CANCELLED) return `cancelled: ${this.stopReason}`;
+    if (this.workerLost !== null && this.results === Results.RETRY) {
+      return `worker ${this.workerName} lost: ${this.workerLost}; the request is run again`;
+    }
+    switch (this.results) {
+      case Results.SUCCESS:
+        return 'build successful';
+      case Results.WARNINGS:
+        return 'build with warnings';
+      case Results.FAILURE:
+        return `failed ${this.failedSteps.join(' ')}`.trim();
+      default:
+        return resultName(this.results);
+    }
+  }
+
+  private async setupProperties(): Promise<void> {
+    const { data } = this.deps;
+    const set = (name: string, value: unknown, source: string) => {
+      this.properties[name] = [value, source];
+    };
+    for (const [name, value] of Object.entries(this.builder.properties)) set(name, value, 'Builder');
+    const fromBuildset = await data.buildsets.properties(this.request.buildsetid);
+    for (const [name, value] of Object.entries(fromBuildset)) this.properties[name] = value;
+    this.sourcestamps = await data.buildsets.sourcestamps(this.request.buildsetid);
+    const ss = this.sourcestamps[0];
+    if (ss) {
+      set('branch', ss.branch, 'Build');
+      set('revision', ss.revision, 'Build');
+      set('repository', ss.repository, 'Build');
+      set('codebase', ss.codebase, 'Build');
+      set('project', ss.project, 'Build');
+    }
+    set('buildername', this.builder.name, 'Builder');
+    set('builderid', this.builder.builderid, 'Builder');
+    set('buildnumber', this.number, 'Build');
+    set('workername', this.workerName, 'Worker');
+    set('masterid', this.deps.masterid, 'Build');
+    await data.builds.setProperties(this.buildid, this.properties);
+  }
+
+  /** Step 0, as Buildbot: make sure the worker answers before running anything. */
+  private async prepareWorker(): Promise<boolean> {
+    const { data } = this.deps;
+    await data.builds.setState(this.buildid, 'preparing worker');
+    const step = await data.steps.add(this.buildid, 'worker_preparation');
+    await data.steps.start(step.stepid, 'preparing worker');
+    try {
+      if (this.connection.isClosed) throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
+      await this.connection.ping();
+    } catch (error) {
+      this.workerLost ??= error instanceof Error ? error.message : String(error);
+      this.results = Results.RETRY;
+      await data.steps.finish(step.stepid, Results.RETRY, `worker ${this.workerName} lost`);
+      return false;
+    }
+    await data.steps.finish(step.stepid, Results.SUCCESS, `worker ${this.workerName} ready`);
+    await data.builds.setState(this.buildid, 'building');
+    return true;
+  }
+
+  private async runSteps(): Promise<void> {
+    let terminated = false;
+    for (const step of this.builder.createSteps()) {
+      if (this.stopping) {
+        this.results = worstResult(this.results, Results.CANCELLED);
+        break;
+      }
+      if (terminated && !step.flags.alwaysRun) continue;
+      const result = await this.runStep(step);
+      if (result === Results.FAILURE) this.failedSteps.push(step.name);
+      const outcome = stepOutcome(step.flags, result);
+      this.results = worstResult(this.results, outcome.buildResult);
+      if (outcome.terminate) terminated = true;
+      if (result === Results.RETRY || result === Results.CANCELLED) break;
+    }
+    if (this.stopping) this.results = worstResult(this.results, Results.CANCELLED);
+  }
+
+  private async runStep(step: BuildStep): Promise<Result> {
+    const { data } = this.deps;
+    const row = await data.steps.add(this.buildid, step.name);
+    await data.steps.start(row.stepid, step.describe(false));
+    const logs: LogWriter[] = [];
+    let result: Result;
+    let summary: string;
+    try {
+      result = await step.run(this.runtimeFor(row.stepid, logs));
+      summary = step.describe(true);
+      if (result !== Results.SUCCESS) summary += ` (${resultName(result)})`;
+    } catch (error) {
+      if (error instanceof WorkerLostError) {
+        result = Results.RETRY;
+        summary = `worker ${this.workerName} lost: ${this.workerLost ?? error.message}`;
+      } else {
+        result = Results.EXCEPTION;
+        summary = `exception: ${error instanceof Error ? error.message : String(error)}`;
+        this.deps.log.error({ err: error, step: step.name, buildid: this.buildid }, 'step failed with an exception');
+      }
+    }
+    if (this.stopping && result !== Results.RETRY) result = Results.CANCELLED;
+    for (const log of logs) {
+      try {
+        await log.finish();
+      } catch (error) {
+        this.deps.log.error({ err: error, logid: log.logid }, 'storing a log failed');
+      }
+    }
+    await data.steps.finish(row.stepid, result, summary);
+    return result;
+  }
+
+  private runtimeFor(stepid: number, logs: LogWriter[]): StepRuntime {
+    const { data } = this.deps;
+    const basedir = this.connection.basedir;
+    const system = this.connection.info.system;
+    const join = system === 'nt' ? path.win32.join : path.posix.join;
+    const build = this;
+    const ss = this.sourcestamps[0];
+    return {
+      workerName: this.workerName,
+      builderName: this.builder.name,
+      sourcestamp: ss ? { branch: ss.branch, revision: ss.revision, repository: ss.repository } : null,
+      get stopping() {
+        return build.stopping;
+      },
+      workerPath: (...parts: string[]) => join(basedir, this.builder.builddir, ...parts),
+      addLog: async (name, type = 's') => {
+        const logid = await data.logs.add(stepid, name, type);
+        const writer = new LogWriter(data, logid, name, type);
+        logs.push(writer);
+        return writer;
+      },
+      runCommand: (commandName, args, options) => this.runCommand(commandName, args, options),
+      setState: (text) => data.steps.setState(stepid, text),
+      getProperty: (name) => this.properties[name]?.[0],
+      setProperty: (name, value, source) => {
+        this.properties[name] = [value, source];
+      },
+    };
+  }
+
+  private async runCommand(
+    commandName: string,
+    args: Record<string, unknown>,
+    options: CommandOptions = {},
+  ): Promise<RemoteCommandResult> {
+    if (this.connection.isClosed) throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
+    const log = options.log;
+    const command = new RemoteCommand(this.connection, {
+      builderName: this.builder.name,
+      commandName,
+      args,
+      onUpdate: (updates) => {
+        if (log) {
+          for (const [key, value] of updates) {
+            if (key === 'stdout') log.addStdout(textOf(value));
+            else if (key === 'stderr') log.addStderr(textOf(value));
+            else if (key === 'header') log.addHeader(textOf(value));
+          }
+        }
+        options.onUpdate?.(updates);
+      },
+    });
+    if (this.stopping) {
+      return { rc: null, updates: new Map(), failure: null, interrupted: true };
+    }
+    this.current = command;
+    try {
+      return await command.run();
+    } finally {
+      if (this.current === command) this.current = null;
+    }
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The build request distributor: matches pending build requests with free workers and
+ * starts builds.
+ *
+ * One distribution pass runs at a time; a wake-up during a pass schedules one more pass
+ * after it, so no wake-up is lost and passes never overlap. Order: builder priority,
+ * then request priority, then oldest first. A request is started only after this
+ * master's claim (one conditional UPDATE) succeeded. Requests collapsed into a build
+ * are claimed too and completed SKIPPED when the build starts, as in Buildbot.
+ *
+ * After a RETRY (the worker was lost) the request goes back to the queue, at most
+ * `maxRetries` times; then it completes EXCEPTION so a request that kills its workers
+ * cannot loop for ever.
+ */
+import type { DataApi } from '../data/data-api.js';
+import type { BuildRequestEntity, PropertyMap, SourceStampEntity } from '../data/buildsets.js';
+import type { Logger } from '../logger.js';
+import { Results, type Result } from '../results.js';
+import type { WorkerRegistry } from '../workers/worker-registry.js';
+import type { Subscription } from '../mq/bus.js';
+import type { BuilderRuntime } from './builder-runtime.js';
+import { Build } from './build.js';
+
+const POLL_MS = 5_000;
+const MAX_RETRIES = 3;
+
+export class BuildRequestDistributor {
+  private builders = new Map<number, BuilderRuntime>();
+  private readonly running = new Map<number, Build>();
+  private readonly finishing = new Set<Promise<void>>();
+  private passing: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private subscriptions: Subscription[] = [];
+
+  constructor(
+    private readonly data: DataApi,
+    private readonly registry: WorkerRegistry,
+    private readonly masterid: number,
+    private readonly log: Logger,
+  ) {}
+
+  setBuilders(builders: BuilderRuntime[]): void {
+    this.builders = new Map(builders.map((b) => [b.builderid, b]));
+    this.wake();
+  }
+
+  start(): void {
+    this.registry.onAvailable(() => this.wake());
+    for (const event of ['new', 'unclaimed']) {
+      this.subscriptions.push(this.data.bus.subscribe(['buildrequests', '*', event], () => this.wake()));
+    }
+    this.timer = setInterval(() => this.wake(), POLL_MS);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /**
+   * Stops starting builds; running builds are interrupted and awaited, and their requests
+   * go back to the queue so that they run again (here after a restart, or on another master).
+   */
+  async stop(reason: string): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions = [];
+    await this.passing;
+    for (const build of this.running.values()) build.stop(reason, { retry: true });
+    await Promise.all([...this.finishing]);
+  }
+
+  runningBuilds(): Build[] {
+    return [...this.running.values()];
+  }
+
+  /** Stops a build this master runs; false when it does not run it. */
+  stopBuild(buildid: number, reason: string): boolean {
+    const build = this.running.get(buildid);
+    if (!build) return false;
+    build.stop(reason);
+    return true;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.passing) {
+      this.again = true;
+      return;
+    }
+    this.passing = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.pass();
+        } catch (error) {
+          this.log.error({ err: error }, 'build request distribution failed; retrying on the next wake-up');
+        }
+      } while (this.again && !this.stopped);
+      this.passing = null;
+    })();
+  }
+
+  /** Waits until no distribution pass is running (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.passing) await this.passing;
+  }
+
+  private async pass(): Promise<void> {
+    const pending = await this.data.buildsets.pendingRequests([...this.builders.keys()]);
+    if (pending.length === 0) return;
+    const byBuilder = new Map<number, BuildRequestEntity[]>();
+    for (const br of pending) {
+      const list = byBuilder.get(br.builderid) ?? [];
+      list.push(br);
+      byBuilder.set(br.builderid, list);
+    }
+    const order = [...byBuilder.entries()].sort(([a, ra], [b, rb]) => {
+      const pa = this.builders.get(a)?.priority ?? 0;
+      const pb = this.builders.get(b)?.priority ?? 0;
+      if (pa !== pb) return pb - pa;
+      return (ra[0]?.submitted_at ?? 0) - (rb[0]?.submitted_at ?? 0);
+    });
+    for (const [builderid, requests] of order) {
+      if (this.stopped) return;
+      const builder = this.builders.get(builderid);
+      if (builder) await this.startBuilds(builder, requests);
+    }
+  }
+
+  private async startBuilds(builder: BuilderRuntime, requests: BuildRequestEntity[]): Promise<void> {
+    const taken = new Set<number>();
+    for (const request of requests) {
+      if (taken.has(request.buildrequestid)) continue;
+      const worker = this.registry.available(builder.workerNames)[0];
+      if (!worker?.connection) return;
+      if (!(await this.data.buildsets.claim(request.buildrequestid, this.masterid))) continue;
+      const collapsed = builder.collapseRequests ? await this.collapse(request, requests, taken) : [];
+      this.registry.acquire(worker);
+      const build = new Build(
+        { data: this.data, log: this.log, masterid: this.masterid },
+        builder,
+        request,
+        worker.name,
+        worker.connection,
+      );
+      try {
+        await build.create(worker.workerid);
+      } catch (error) {
+        this.registry.release(worker);
+        await this.data.buildsets.unclaim([request.buildrequestid], this.masterid);
+        throw error;
+      }
+      this.running.set(build.buildid, build);
+      const done = this.runBuild(build)
+        .catch((error: unknown) => {
+          this.log.error({ err: error, builder: builder.name }, 'a build ended with an internal error');
+        })
+        .finally(() => {
+          this.registry.release(worker);
+          this.finishing.delete(done);
+        });
+      this.finishing.add(done);
+    }
+  }
+
+  private async runBuild(build: Build): Promise<void> {
+    let results: Result;
+    try {
+      results = await build.run();
+    } finally {
+      this.running.delete(build.buildid);
+    }
+    const brid = build.request.buildrequestid;
+    if (build.stoppedForRetry) {
+      await this.data.buildsets.unclaim([brid], this.masterid);
+      return;
+    }
+    if (results === Results.RETRY && !build.isStopping) {
+      const previous = await this.data.builds.list(
+        { filters: [{ field: 'results', op: 'eq', values: [Results.RETRY] }], order: [], limit: null, offset: 0, fields: null, properties: [] },
+        { buildrequestid: brid },
+      );
+      if (previous.total < MAX_RETRIES) {
+        await this.data.buildsets.unclaim([brid], this.masterid);
+        return;
+      }
+      this.log.warn({ buildrequestid: brid }, `build request ${brid} was retried ${MAX_RETRIES} times; giving up`);
+      results = Results.EXCEPTION;
+    }
+    await this.data.buildsets.complete([brid], results);
+  }
+
+  /** Claims the other pending requests that this build can serve (Buildbot's collapseRequests). */
+  private async collapse(request: BuildRequestEntity, requests: BuildRequestEntity[], taken: Set<number>): Promise<number[]> {
+    const [mine, myProps] = await this.describe(request);
+    const collapsed: number[] = [];
+    for (const other of requests) {
+      if (other.buildrequestid === request.buildrequestid || taken.has(other.buildrequestid)) continue;
+      const [theirs, theirProps] = await this.describe(other);
+      if (mine !== theirs || myProps !== theirProps) continue;
+      if (await this.data.buildsets.claim(other.buildrequestid, this.masterid)) {
+        taken.add(other.buildrequestid);
+        collapsed.push(other.buildrequestid);
+      }
+    }
+    if (collapsed.length > 0) {
+      await this.data.buildsets.complete(collapsed, Results.SKIPPED);
+      this.log.info({ buildrequestid: request.buildrequestid, collapsed }, `collapsed ${collapsed.length} requests into request ${request.buildrequestid}`);
+    }
+    return collapsed;
+  }
+
+  private async describe(request: BuildRequestEntity): Promise<[string, string]> {
+    const stamps: SourceStampEntity[] = await this.data.buildsets.sourcestamps(request.buildsetid);
+    const props: PropertyMap = await this.data.buildsets.properties(request.buildsetid);
+    const key = stamps
+      .map((s) => [s.codebase, s.repository, s.branch, s.revision, s.project].join('\u0000'))
+      .sort()
+      .join('\u0001');
+    const propKey = JSON.stringify(Object.entries(props).map(([k, v]) => [k, v[0]]).sort());
+    return [key, propKey];
+  }
+}

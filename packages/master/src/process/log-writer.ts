@@ -1,0 +1,105 @@
+/**
+ * Collects one log's output and appends it to the database in batches: whenever
+ * `flushBytes` are waiting or `flushMs` has passed since the first waiting line, so a
+ * log is readable while its step runs without a write per line.
+ *
+ * Invariants: appends happen one at a time and in order; `finish()` writes what is
+ * left, including a last line without a newline, then marks the log complete.
+ */
+import type { DataApi } from '../data/data-api.js';
+
+export type Stream = 'o' | 'e' | 'h';
+
+const DEFAULT_FLUSH_MS = 100;
+const DEFAULT_FLUSH_BYTES = 256 * 1024;
+
+export class LogWriter {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private partial: Partial<Record<Stream, string>> = {};
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  private finished = false;
+  numLines = 0;
+
+  constructor(
+    private readonly data: DataApi,
+    readonly logid: number,
+    readonly name: string,
+    private readonly type: 's' | 't' = 's',
+    private readonly options: { flushMs?: number; flushBytes?: number } = {},
+  ) {}
+
+  /** Adds text from one stream; only whole lines are stored until `finish`. */
+  addText(stream: Stream, text: string): void {
+    if (this.finished || text.length === 0) return;
+    const joined = (this.partial[stream] ?? '') + text;
+    const lastNewline = joined.lastIndexOf('\n');
+    if (lastNewline < 0) {
+      this.partial[stream] = joined;
+      return;
+    }
+    this.partial[stream] = joined.slice(lastNewline + 1);
+    this.pushLines(stream, joined.slice(0, lastNewline + 1));
+  }
+
+  addStdout(text: string): void {
+    this.addText('o', text);
+  }
+
+  addStderr(text: string): void {
+    this.addText('e', text);
+  }
+
+  addHeader(text: string): void {
+    this.addText('h', text.endsWith('\n') ? text : text + '\n');
+  }
+
+  private pushLines(stream: Stream, text: string): void {
+    // replace(/^/gm) also prefixes the empty string after the final '\n'; slice drops it.
+    const chunk = this.type === 's' ? text.replace(/^/gm, stream).slice(0, -1) : text;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= (this.options.flushBytes ?? DEFAULT_FLUSH_BYTES)) {
+      this.flush();
+    } else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.options.flushMs ?? DEFAULT_FLUSH_MS);
+    }
+  }
+
+  /** Starts writing what is waiting; resolves when it (and everything before) is stored. */
+  flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.pending.length > 0) {
+      const text = this.pending.join('');
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.chain = this.chain.then(async () => {
+        if (this.failure) return;
+        try {
+          this.numLines = await this.data.logs.append(this.logid, text);
+        } catch (error) {
+          this.failure = error;
+        }
+      });
+    }
+    return this.chain;
+  }
+
+  async finish(): Promise<void> {
+    if (this.finished) return this.chain;
+    for (const stream of ['h', 'o', 'e'] as const) {
+      const rest = this.partial[stream];
+      if (rest) this.pushLines(stream, rest + '\n');
+    }
+    this.partial = {};
+    this.finished = true;
+    await this.flush();
+    await this.data.logs.finish(this.logid);
+    if (this.failure) throw this.failure;
+  }
+}
