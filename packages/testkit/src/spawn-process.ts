@@ -15,8 +15,8 @@
  * - stdout and stderr are always piped and captured (the newest `maxOutputChars` kept), so
  *   a test can wait for a line and a failure can show what the process said.
  * - `exited` never rejects: a process that could not start resolves it with `error` set.
- * - If the test process exits while groups are still alive, they get SIGKILL, so a crashed
- *   test run leaves no orphans behind.
+ * - If the test process exits (or is ended by SIGTERM, SIGINT or SIGHUP) while groups are
+ *   still alive, they get SIGKILL, so an aborted test run leaves no orphans behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -357,21 +357,33 @@ export function processGroupAlive(pgid: number): boolean {
 
 const exitGuardKey = Symbol.for('yardmaster.testkit.exitGuard');
 
-/** Once per process: SIGKILL every tracked group if the test process exits. */
+/**
+ * Once per process: SIGKILL every tracked group when the test process exits, or is ended by
+ * SIGTERM, SIGINT or SIGHUP (then the signal is raised again, so it still ends the process
+ * unless someone else handles it).
+ */
 function installExitGuard(): void {
   const global = globalThis as typeof globalThis & { [exitGuardKey]?: true };
   if (global[exitGuardKey]) return;
   global[exitGuardKey] = true;
-  process.once('exit', () => {
-    for (const tracked of registry().processes) {
-      if (tracked.pid === undefined) continue;
-      try {
-        process.kill(-tracked.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
+  process.once('exit', killAllGroups);
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      killAllGroups();
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  }
+}
+
+function killAllGroups(): void {
+  for (const tracked of registry().processes) {
+    if (tracked.pid === undefined) continue;
+    try {
+      process.kill(-tracked.pid, 'SIGKILL');
+    } catch {
+      // already gone
     }
-  });
+  }
 }
 
 function keepTail(text: string, max: number): string {

@@ -55,7 +55,7 @@ export async function waitFor<T>(
     try {
       const value = await withDeadline(Promise.resolve().then(condition), Math.max(remaining, 0));
       if (value !== notYet) {
-        if (value) return value as NonNullable<T>;
+        if (value) return value;
         lastValue = value;
         lastError = undefined;
         sawValue = true;
