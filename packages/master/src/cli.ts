@@ -1,5 +1,4 @@
 /** The `yardmaster` command: start, worker, checkconfig, demo. */
-import { workerMain } from '@yardmaster/worker';
 import { parseStartOptions, START_HELP, UsageError } from './cli-options.js';
 import { startMaster, untilSignal } from './run-master.js';
 import { runDemo } from './demo.js';
@@ -52,8 +51,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         }
         return await runDemo(options);
       }
-      case 'worker':
+      case 'worker': {
+        const { workerMain } = await import('@yardmaster/worker');
         return await workerMain(rest, env);
+      }
       case 'checkconfig': {
         if (rest.includes('--help') || rest.includes('-h')) {
           process.stdout.write('Usage: yardmaster checkconfig [FILE|DIR]\n\nValidates a master config; exit status 0 when valid, 2 with every problem listed otherwise.\n');

@@ -45,7 +45,7 @@ export async function runDemo(options: StartOptions): Promise<number> {
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
   process.env.YARDMASTER_DEMO_PASSWORD = password;
   try {
-    process.env.YARDMASTER_DEMO_REPO = ensureDemoRepository(path.join(basedir, 'demo-repo'));
+    process.env.YARDMASTER_DEMO_REPO_URL = ensureDemoRepository(path.join(basedir, 'demo-repo'));
   } catch (error) {
     log.warn({ err: String(error) }, 'could not create the demo git repository (is git installed?); the git-demo builder will fail');
   }

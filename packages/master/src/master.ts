@@ -73,7 +73,7 @@ export class Master implements MasterControl {
 
   async start(): Promise<void> {
     const { config, basedir } = this.options;
-    const dbUrl = this.options.dbUrl ?? config.db.url ?? `sqlite:///${path.resolve(basedir, 'state.sqlite')}`;
+    const dbUrl = this.options.dbUrl ?? config.db.url ?? 'sqlite:///state.sqlite';
     this.db = await openDatabase(dbUrl, basedir);
     this.bus = new InProcessBus((error, key) => this.log.error({ err: error, key }, 'an event subscriber failed'));
     this.dataApi = new DataApi({ db: this.db.db, bus: this.bus, now: this.options.now ?? Date.now });

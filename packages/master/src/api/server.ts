@@ -2,7 +2,7 @@
  * The web port: REST (`/api/v2`), control calls and, later, live events and the UI.
  * Errors leave as `{"error": {"code", "message"}}` with a 4xx for the caller's mistakes.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DataApi } from '../data/data-api.js';
 import { YardmasterError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -19,7 +19,7 @@ export interface ApiServerOptions {
 export function createApiServer(options: ApiServerOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
   });
 

@@ -1,8 +1,8 @@
 /**
  * Opens the database named by a URL and migrates it to the latest schema.
  *
- * `sqlite:///abs/path.sqlite` or `sqlite://relative/path` (relative to the basedir),
- * `sqlite::memory:` for tests. PostgreSQL (`postgresql://…`) comes with the
+ * `sqlite:///state.sqlite` (relative to the basedir), `sqlite:////abs/path.sqlite`,
+ * `sqlite://` (in memory, for tests). PostgreSQL (`postgresql://…`) comes with the
  * several-masters work; callers never see which dialect they run on.
  */
 import path from 'node:path';
@@ -22,13 +22,17 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
+/**
+ * SQLAlchemy's (so Buildbot's) SQLite URLs: `sqlite:///state.sqlite` is relative to the
+ * basedir, `sqlite:////abs/path.sqlite` is absolute; `sqlite://` alone is in memory.
+ */
 export function sqlitePathFromUrl(url: string, basedir: string): string {
-  if (url === 'sqlite::memory:' || url === 'sqlite://:memory:') return ':memory:';
-  const match = /^sqlite:\/\/(\/?.*)$/.exec(url);
+  if (url === 'sqlite://' || url === 'sqlite::memory:' || url === 'sqlite:///:memory:') return ':memory:';
+  const match = /^sqlite:\/\/\/?(.+)$/.exec(url);
   if (!match?.[1]) {
     throw new YardmasterError(
       'db_url_invalid',
-      `database URL "${url}" is not a SQLite URL; use sqlite:///absolute/path.sqlite or sqlite://relative/path.sqlite`,
+      `database URL "${url}" is not a SQLite URL; use sqlite:///state.sqlite (relative to the basedir) or sqlite:////absolute/path.sqlite`,
     );
   }
   const file = match[1];

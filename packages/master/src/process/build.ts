@@ -277,6 +277,7 @@ export class Build {
             if (key === 'stdout') log.addStdout(textOf(value));
             else if (key === 'stderr') log.addStderr(textOf(value));
             else if (key === 'header') log.addHeader(textOf(value));
+            else if (key === 'rc') log.addHeader(`program finished with exit code ${String(value)}`);
           }
         }
         options.onUpdate?.(updates);
@@ -287,7 +288,9 @@ export class Build {
     }
     this.current = command;
     try {
-      return await command.run();
+      const result = await command.run();
+      if (log && result.failure !== null) log.addHeader(`\nremoteFailed: ${result.failure}`);
+      return result;
     } finally {
       if (this.current === command) this.current = null;
     }

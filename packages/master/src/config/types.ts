@@ -1,0 +1,281 @@
+/**
+ * The two shapes of a master configuration:
+ *
+ * - the *descriptors* a `master.config.ts` builds with `defineConfig` and the factories
+ *   (`worker`, `builder`, `shellCommand` …): plain tagged objects, optional fields left out;
+ * - the *normalized* `MasterConfig` that `validateConfig` returns: every default filled in,
+ *   durations in milliseconds, `null` (never `undefined`) for "not set", so that two
+ *   configs can be compared with a deep equality (or `JSON.stringify`) for a reload.
+ */
+
+/** A value that survives `JSON.stringify` unchanged: what properties may hold. */
+export type JsonValue =
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** Build properties: name → JSON value. */
+export type Properties = Record<string, JsonValue>;
+
+/**
+ * A duration as a config file writes it: a number of seconds (`30`, `0.5`) or a string
+ * with units `ms`, `s`, `m`, `h`, `d` (`"500ms"`, `"30s"`, `"5m"`, `"1h30m"`).
+ * Normalized to milliseconds.
+ */
+export type DurationInput = number | string;
+
+export type GitMode = 'incremental' | 'full';
+export type GitMethod = 'clobber' | 'fresh' | 'clean' | 'copy';
+
+// ---------------------------------------------------------------------------------------
+// Descriptors: what a config file writes
+// ---------------------------------------------------------------------------------------
+
+export interface WorkerOptions {
+  /** Password the worker sends (HTTP Basic) when it connects. */
+  password: string;
+  /** At most this many builds at once on this worker; default: no limit. */
+  maxBuilds?: number | null;
+  /** Properties set on every build that runs on this worker. */
+  properties?: Properties;
+}
+
+export interface WorkerDescriptor extends WorkerOptions {
+  type: 'worker';
+  name: string;
+}
+
+/** Options every step accepts (Buildbot's `BuildStep` and remote-command arguments). */
+export interface StepOptions {
+  name?: string;
+  /** Text shown while the step runs. */
+  description?: string | null;
+  /** Text shown once the step has finished. */
+  descriptionDone?: string | null;
+  /** Stop the build when this step fails. */
+  haltOnFailure?: boolean;
+  /** Mark the build as failed when this step fails. */
+  flunkOnFailure?: boolean;
+  /** Mark the build with warnings when this step fails. */
+  warnOnFailure?: boolean;
+  /** Run this step even when an earlier step halted the build. */
+  alwaysRun?: boolean;
+  /** Directory on the worker, relative to the builder's directory. */
+  workdir?: string;
+  /** Extra environment variables for the command. */
+  env?: Record<string, string>;
+  /** Kill the command after this long without output; `null`: never. */
+  timeout?: DurationInput | null;
+  /** Kill the command after this long in total; `null`: never. */
+  maxTime?: DurationInput | null;
+  /** Write the command's environment at the top of its log. */
+  logEnviron?: boolean;
+}
+
+export interface ShellCommandOptions extends StepOptions {
+  /** A string runs through `/bin/sh -c`; a list runs the program directly. */
+  command: string | string[];
+  wantStdout?: boolean;
+  wantStderr?: boolean;
+}
+
+export interface ShellCommandDescriptor extends ShellCommandOptions {
+  type: 'shellCommand';
+}
+
+export interface GitOptions extends StepOptions {
+  repourl: string;
+  branch?: string;
+  mode?: GitMode;
+  /** Only with `mode: 'full'`. */
+  method?: GitMethod;
+  submodules?: boolean;
+  /** `true` (depth 1) or a depth; only with `mode: 'full'` and `method: 'clobber'`. */
+  shallow?: boolean | number;
+  retryFetch?: boolean;
+  clobberOnFailure?: boolean;
+}
+
+export interface GitDescriptor extends GitOptions {
+  type: 'git';
+}
+
+export type StepDescriptor = ShellCommandDescriptor | GitDescriptor;
+
+export interface BuildFactoryDescriptor {
+  type: 'buildFactory';
+  steps: StepDescriptor[];
+}
+
+export interface BuilderOptions {
+  name: string;
+  workerNames: string[];
+  factory: BuildFactoryDescriptor;
+  tags?: string[];
+  description?: string | null;
+  /** Merge pending build requests into one build; default: the global `collapseRequests`. */
+  collapseRequests?: boolean;
+  properties?: Properties;
+  /** Builders with a higher priority get free workers first. */
+  priority?: number;
+}
+
+export interface BuilderDescriptor extends BuilderOptions {
+  type: 'builder';
+}
+
+export interface ForceParameterInputBase {
+  name: string;
+  label?: string;
+  required?: boolean;
+}
+
+export type ForceParameterInput =
+  | (ForceParameterInputBase & { type: 'string'; default?: string })
+  | (ForceParameterInputBase & { type: 'int'; default?: number })
+  | (ForceParameterInputBase & { type: 'bool'; default?: boolean });
+
+export interface ForceSchedulerOptions {
+  name: string;
+  builderNames: string[];
+  /** Default text of the form's reason field. */
+  reason?: string;
+  /** Extra form fields; each becomes a build property. */
+  properties?: ForceParameterInput[];
+}
+
+export interface ForceSchedulerDescriptor extends ForceSchedulerOptions {
+  type: 'force';
+}
+
+export type SchedulerDescriptor = ForceSchedulerDescriptor;
+
+/** What `defineConfig` accepts: the default export of a `master.config.ts`. */
+export interface MasterConfigInput {
+  title?: string;
+  workers?: WorkerDescriptor[];
+  builders?: BuilderDescriptor[];
+  schedulers?: SchedulerDescriptor[];
+  db?: { url?: string | null };
+  www?: { port?: number; host?: string };
+  workerPort?: number;
+  workerHost?: string;
+  collapseRequests?: boolean;
+  properties?: Properties;
+}
+
+// ---------------------------------------------------------------------------------------
+// Normalized: what validateConfig returns
+// ---------------------------------------------------------------------------------------
+
+export interface MasterConfig {
+  title: string;
+  workers: WorkerConfig[];
+  builders: BuilderConfig[];
+  schedulers: SchedulerConfig[];
+  db: DbConfig;
+  www: WwwConfig;
+  /** Port of the worker protocol (WebSocket). */
+  workerPort: number;
+  workerHost: string;
+  /** Default of every builder's `collapseRequests`. */
+  collapseRequests: boolean;
+  /** Properties set on every build. */
+  properties: Properties;
+}
+
+export interface DbConfig {
+  /** `null`: the master uses `sqlite:///<basedir>/state.sqlite`. */
+  url: string | null;
+}
+
+export interface WwwConfig {
+  port: number;
+  host: string;
+}
+
+export interface WorkerConfig {
+  type: 'worker';
+  name: string;
+  password: string;
+  /** `null`: no limit. */
+  maxBuilds: number | null;
+  properties: Properties;
+}
+
+export interface BuilderConfig {
+  type: 'builder';
+  name: string;
+  workerNames: string[];
+  factory: BuildFactoryConfig;
+  tags: string[];
+  description: string | null;
+  collapseRequests: boolean;
+  properties: Properties;
+  priority: number;
+}
+
+export interface BuildFactoryConfig {
+  type: 'buildFactory';
+  /** Step names are unique within a factory (duplicates get `_1`, `_2` … as in Buildbot). */
+  steps: StepConfig[];
+}
+
+export interface StepConfigBase {
+  name: string;
+  description: string | null;
+  descriptionDone: string | null;
+  haltOnFailure: boolean;
+  flunkOnFailure: boolean;
+  warnOnFailure: boolean;
+  alwaysRun: boolean;
+  workdir: string;
+  env: Record<string, string>;
+  /** Milliseconds without output before the command is killed; `null`: never. */
+  timeout: number | null;
+  /** Milliseconds in total before the command is killed; `null`: never. */
+  maxTime: number | null;
+  logEnviron: boolean;
+}
+
+export interface ShellCommandStepConfig extends StepConfigBase {
+  type: 'shellCommand';
+  command: string | string[];
+  wantStdout: boolean;
+  wantStderr: boolean;
+}
+
+export interface GitStepConfig extends StepConfigBase {
+  type: 'git';
+  repourl: string;
+  branch: string;
+  mode: GitMode;
+  /** `null` in mode `incremental`; `'fresh'` by default in mode `full`. */
+  method: GitMethod | null;
+  submodules: boolean;
+  /** Clone depth; `null`: a full clone. */
+  shallow: number | null;
+  retryFetch: boolean;
+  clobberOnFailure: boolean;
+}
+
+export type StepConfig = ShellCommandStepConfig | GitStepConfig;
+
+export interface ForceParameterBase {
+  name: string;
+  label: string;
+  required: boolean;
+}
+
+export type ForceParameter =
+  | (ForceParameterBase & { type: 'string'; default: string })
+  | (ForceParameterBase & { type: 'int'; default: number })
+  | (ForceParameterBase & { type: 'bool'; default: boolean });
+
+export interface ForceSchedulerConfig {
+  type: 'force';
+  name: string;
+  builderNames: string[];
+  reason: string;
+  properties: ForceParameter[];
+}
+
+export type SchedulerConfig = ForceSchedulerConfig;
