@@ -329,8 +329,10 @@ function checkReferences(
   return problems;
 }
 
-function namesOf(list: unknown[]): string[] {
+/** Names of the items of `list` that are components of kind `type` (or untagged). */
+function namesOf(list: unknown[], type: string): string[] {
   const names = list
+    .filter((item) => isPlainObject(item) && (item.type === undefined || item.type === type))
     .map((item) => rawString(item, 'name'))
     .filter((name): name is string => name !== undefined && name !== '');
   return [...new Set(names)];
@@ -340,8 +342,8 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
   const workers = rawList(raw, 'workers');
   const builders = rawList(raw, 'builders');
   const schedulers = rawList(raw, 'schedulers');
-  const workerNames = namesOf(workers);
-  const builderNames = namesOf(builders);
+  const workerNames = namesOf(workers, 'worker');
+  const builderNames = namesOf(builders, 'builder');
   const problems: RawProblem[] = [
     ...duplicateNames(workers, ['workers'], 'worker'),
     ...duplicateNames(builders, ['builders'], 'builder'),
