@@ -1,0 +1,159 @@
+/**
+ * Starts real `yardmaster` master and worker processes for end-to-end tests, from the
+ * built CLI (`npm test` builds first). Every process is tracked by testkit and stopped by
+ * its leak check when the test file ends.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  freePort,
+  httpJson,
+  makeTempDir,
+  spawnProcess,
+  waitFor,
+  type SpawnedProcess,
+} from '@yardmaster/testkit';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const MASTER_BIN = path.join(ROOT, 'packages/master/bin/yardmaster.js');
+export const WORKER_BIN = path.join(ROOT, 'packages/worker/bin/yardmaster-worker.js');
+
+export interface RunningMaster {
+  process: SpawnedProcess;
+  basedir: string;
+  configFile: string;
+  webPort: number;
+  workerPort: number;
+  url(pathname: string): string;
+  get<T = Record<string, unknown[]>>(pathname: string): Promise<T>;
+  force(scheduler: string, params: Record<string, unknown>): Promise<{ buildsetid: number; brids: Record<string, number> }>;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function writeConfig(dir: string, source: string): Promise<string> {
+  const file = path.join(dir, 'master.config.ts');
+  await writeFile(file, source);
+  return file;
+}
+
+async function launch(basedir: string, configFile: string, webPort: number, workerPort: number): Promise<SpawnedProcess> {
+  const proc = spawnProcess(
+    process.execPath,
+    [MASTER_BIN, 'start', '--config', configFile, '--basedir', basedir, '--web-port', String(webPort), '--worker-port', String(workerPort)],
+    { name: 'master', env: { YARDMASTER_LOG_LEVEL: 'info' } },
+  );
+  await proc.waitForOutput(/master .* started/, 30_000);
+  return proc;
+}
+
+export async function startMaster(configSource: string): Promise<RunningMaster> {
+  const basedir = await makeTempDir('ym-master-');
+  const configFile = await writeConfig(basedir, configSource);
+  const webPort = await freePort();
+  const workerPort = await freePort();
+  const url = (pathname: string) => `http://127.0.0.1:${webPort}${pathname}`;
+  const master: RunningMaster = {
+    process: await launch(basedir, configFile, webPort, workerPort),
+    basedir,
+    configFile,
+    webPort,
+    workerPort,
+    url,
+    async get<T>(pathname: string): Promise<T> {
+      const response = await httpJson<T>('GET', url(`/api/v2${pathname}`));
+      if (response.status !== 200) throw new Error(`GET ${pathname}: HTTP ${response.status} ${response.text}`);
+      return response.json;
+    },
+    async force(scheduler, params) {
+      const response = await httpJson<{ result: [number, Record<string, number>] }>(
+        'POST',
+        url(`/api/v2/forceschedulers/${scheduler}`),
+        { jsonrpc: '2.0', method: 'force', id: 1, params },
+      );
+      if (response.status !== 200) throw new Error(`force: HTTP ${response.status} ${response.text}`);
+      return { buildsetid: response.json.result[0], brids: response.json.result[1] };
+    },
+    async restart() {
+      await master.stop();
+      master.process = await launch(basedir, configFile, webPort, workerPort);
+    },
+    async stop() {
+      const exit = await master.process.stop();
+      if (exit.code !== 0) throw new Error(`master exited with ${JSON.stringify(exit)}:\n${master.process.output()}`);
+    },
+  };
+  return master;
+}
+
+export async function startWorker(
+  master: { workerPort: number },
+  name: string,
+  password: string,
+): Promise<SpawnedProcess> {
+  const basedir = await makeTempDir(`ym-worker-${name}-`);
+  return spawnProcess(
+    process.execPath,
+    [WORKER_BIN, '--master', `127.0.0.1:${master.workerPort}`, '--name', name, '--basedir', basedir],
+    { name: `worker ${name}`, env: { YARDMASTER_WORKER_PASSWORD: password } },
+  );
+}
+
+export interface Build {
+  buildid: number;
+  number: number;
+  builderid: number;
+  buildrequestid: number;
+  workerid: number | null;
+  complete: boolean;
+  results: number | null;
+  state_string: string;
+}
+
+export interface Step {
+  stepid: number;
+  number: number;
+  name: string;
+  complete: boolean;
+  results: number | null;
+  state_string: string;
+}
+
+export async function waitForConnected(master: RunningMaster, names: string[]): Promise<void> {
+  await waitFor(
+    async () => {
+      const { workers } = await master.get<{ workers: { name: string; connected_to: unknown[] }[] }>('/workers');
+      return names.every((n) => workers.some((w) => w.name === n && w.connected_to.length > 0));
+    },
+    { timeoutMs: 20_000, message: `workers ${names.join(', ')} to connect` },
+  );
+}
+
+export async function buildsOfRequest(master: RunningMaster, brid: number): Promise<Build[]> {
+  return (await master.get<{ builds: Build[] }>(`/buildrequests/${brid}/builds`)).builds;
+}
+
+export async function waitForBuild(
+  master: RunningMaster,
+  brid: number,
+  predicate: (b: Build) => boolean = (b) => b.complete,
+  timeoutMs = 30_000,
+): Promise<Build> {
+  return waitFor(
+    async () => (await buildsOfRequest(master, brid)).find(predicate),
+    { timeoutMs, message: `a build of request ${brid}` },
+  );
+}
+
+export async function stepsOf(master: RunningMaster, buildid: number): Promise<Step[]> {
+  return (await master.get<{ steps: Step[] }>(`/builds/${buildid}/steps`)).steps;
+}
+
+export async function rawLog(master: RunningMaster, buildid: number, step: number): Promise<string> {
+  const { logs } = await master.get<{ logs: { logid: number }[] }>(`/builds/${buildid}/steps/${step}/logs`);
+  const log = logs[0];
+  if (!log) return '';
+  const response = await fetch(master.url(`/api/v2/logs/${log.logid}/raw`), { headers: { connection: 'close' } });
+  return response.text();
+}
