@@ -29,7 +29,7 @@ describe('parseDuration', () => {
       expect(parseDuration(value), value).toBeUndefined();
     }
     for (const value of [-1, Number.NaN, Infinity, null, undefined, true, {}, ['30s']]) {
-      expect(parseDuration(value), String(value)).toBeUndefined();
+      expect(parseDuration(value), JSON.stringify(value)).toBeUndefined();
     }
   });
 });

@@ -135,10 +135,7 @@ describe('validateConfig: reporting', () => {
     expect(
       lines(
         minimal({
-          workers: untyped([
-            builder(untyped({ name: 'x' })),
-            'linux-1',
-          ]),
+          workers: untyped([builder(untyped({ name: 'x' })), 'linux-1']),
           builders: [
             builder({
               name: 'app',
@@ -232,7 +229,9 @@ describe('validateConfig: reporting', () => {
     expect(
       lines(
         minimal({
-          builders: [builder({ name: 'app', workerNames: ['linux-1'], factory: buildFactory(steps) })],
+          builders: [
+            builder({ name: 'app', workerNames: ['linux-1'], factory: buildFactory(steps) }),
+          ],
         }),
       ),
     ).toEqual([
