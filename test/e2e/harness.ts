@@ -87,11 +87,35 @@ export async function startMaster(configSource: string): Promise<RunningMaster> 
   return master;
 }
 
+/** Which worker the e2e tests run: ours, or Buildbot's (`YARDMASTER_E2E_WORKER=buildbot`). */
+export const WORKER_KIND = process.env.YARDMASTER_E2E_WORKER === 'buildbot' ? 'buildbot' : 'yardmaster';
+
+/** An unmodified buildbot-worker 3.7 on msgpack_experimental_v7, in the foreground. */
+export async function startBuildbotWorker(
+  master: { workerPort: number },
+  name: string,
+  password: string,
+): Promise<SpawnedProcess> {
+  const basedir = await makeTempDir(`bb-worker-${name}-`);
+  const create = spawnProcess(
+    'buildbot-worker',
+    ['create-worker', '--protocol=msgpack_experimental_v7', '--umask=0o22', basedir, `127.0.0.1:${master.workerPort}`, name, password],
+    { name: 'buildbot-worker create-worker' },
+  );
+  const created = await create.exited;
+  if (created.code !== 0) throw new Error(`buildbot-worker create-worker failed:\n${create.output()}`);
+  return spawnProcess('buildbot-worker', ['start', '--nodaemon', basedir], {
+    name: `buildbot-worker ${name}`,
+    env: { PYTHONUNBUFFERED: '1' },
+  });
+}
+
 export async function startWorker(
   master: { workerPort: number },
   name: string,
   password: string,
 ): Promise<SpawnedProcess> {
+  if (WORKER_KIND === 'buildbot') return startBuildbotWorker(master, name, password);
   const basedir = await makeTempDir(`ym-worker-${name}-`);
   return spawnProcess(
     process.execPath,

@@ -89,7 +89,9 @@ export class GitStep extends BuildStep {
     let result: Result;
     if (!haveClone) {
       if (!clobber) await runtime.runCommand('rmdir', { paths: [workdir] });
-      result = await git(['clone', '--branch', branch, '--', o.repourl, '.']);
+      // Buildbot's default branch 'HEAD' means the remote's default branch: no --branch.
+      const branchArgs = branch === 'HEAD' ? [] : ['--branch', branch];
+      result = await git(['clone', ...branchArgs, '--', o.repourl, '.']);
       if (result !== Results.SUCCESS) return this.end(log, result);
     } else {
       result = await git(['fetch', '-f', '-t', '--', o.repourl, branch]);

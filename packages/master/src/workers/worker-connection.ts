@@ -27,10 +27,15 @@ export interface CommandSink {
   readClose?(): void | Promise<void>;
 }
 
+/**
+ * Buildbot's settings, but for `buffer_timeout`: Buildbot lets a worker hold output for
+ * 5 s, which makes a live log lag by as much; 0.2 s keeps it live, and at high output
+ * rates `buffer_size` triggers first anyway, so the message count does not grow.
+ */
 export const DEFAULT_WORKER_SETTINGS = {
   newline_re: '(\\r\\n|\\r(?=.)|\\033\\[u|\\033\\[[0-9]+;[0-9]+[Hf]|\\033\\[2J|\\x08+)',
   max_line_length: 4096,
-  buffer_timeout: 5,
+  buffer_timeout: 0.2,
   buffer_size: 64 * 1024,
 };
 
