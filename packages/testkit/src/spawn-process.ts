@@ -12,6 +12,8 @@
  * Invariants:
  * - The child is spawned with `detached: true`, so its pid is also its process-group id and
  *   `kill()`/`stop()` signal the whole group: `sh -c 'a & b'` leaves nothing behind.
+ *   A program that daemonizes itself (setsid) leaves the group and escapes tracking: run
+ *   daemons in the foreground (`buildbot-worker start --nodaemon`, `postgres` not `pg_ctl`).
  * - stdout and stderr are always piped and captured (the newest `maxOutputChars` kept), so
  *   a test can wait for a line and a failure can show what the process said.
  * - `exited` never rejects: a process that could not start resolves it with `error` set.
