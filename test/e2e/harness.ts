@@ -27,7 +27,10 @@ export interface RunningMaster {
   workerPort: number;
   url(pathname: string): string;
   get<T = Record<string, unknown[]>>(pathname: string): Promise<T>;
-  force(scheduler: string, params: Record<string, unknown>): Promise<{ buildsetid: number; brids: Record<string, number> }>;
+  force(
+    scheduler: string,
+    params: Record<string, unknown>,
+  ): Promise<{ buildsetid: number; brids: Record<string, number> }>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -38,10 +41,26 @@ export async function writeConfig(dir: string, source: string): Promise<string> 
   return file;
 }
 
-async function launch(basedir: string, configFile: string, webPort: number, workerPort: number): Promise<SpawnedProcess> {
+async function launch(
+  basedir: string,
+  configFile: string,
+  webPort: number,
+  workerPort: number,
+): Promise<SpawnedProcess> {
   const proc = spawnProcess(
     process.execPath,
-    [MASTER_BIN, 'start', '--config', configFile, '--basedir', basedir, '--web-port', String(webPort), '--worker-port', String(workerPort)],
+    [
+      MASTER_BIN,
+      'start',
+      '--config',
+      configFile,
+      '--basedir',
+      basedir,
+      '--web-port',
+      String(webPort),
+      '--worker-port',
+      String(workerPort),
+    ],
     { name: 'master', env: { YARDMASTER_LOG_LEVEL: 'info' } },
   );
   await proc.waitForOutput(/master .* started/, 30_000);
@@ -63,7 +82,8 @@ export async function startMaster(configSource: string): Promise<RunningMaster> 
     url,
     async get<T>(pathname: string): Promise<T> {
       const response = await httpJson<T>('GET', url(`/api/v2${pathname}`));
-      if (response.status !== 200) throw new Error(`GET ${pathname}: HTTP ${response.status} ${response.text}`);
+      if (response.status !== 200)
+        throw new Error(`GET ${pathname}: HTTP ${response.status} ${response.text}`);
       return response.json;
     },
     async force(scheduler, params) {
@@ -72,7 +92,8 @@ export async function startMaster(configSource: string): Promise<RunningMaster> 
         url(`/api/v2/forceschedulers/${scheduler}`),
         { jsonrpc: '2.0', method: 'force', id: 1, params },
       );
-      if (response.status !== 200) throw new Error(`force: HTTP ${response.status} ${response.text}`);
+      if (response.status !== 200)
+        throw new Error(`force: HTTP ${response.status} ${response.text}`);
       return { buildsetid: response.json.result[0], brids: response.json.result[1] };
     },
     async restart() {
@@ -81,14 +102,16 @@ export async function startMaster(configSource: string): Promise<RunningMaster> 
     },
     async stop() {
       const exit = await master.process.stop();
-      if (exit.code !== 0) throw new Error(`master exited with ${JSON.stringify(exit)}:\n${master.process.output()}`);
+      if (exit.code !== 0)
+        throw new Error(`master exited with ${JSON.stringify(exit)}:\n${master.process.output()}`);
     },
   };
   return master;
 }
 
 /** Which worker the e2e tests run: ours, or Buildbot's (`YARDMASTER_E2E_WORKER=buildbot`). */
-export const WORKER_KIND = process.env.YARDMASTER_E2E_WORKER === 'buildbot' ? 'buildbot' : 'yardmaster';
+export const WORKER_KIND =
+  process.env.YARDMASTER_E2E_WORKER === 'buildbot' ? 'buildbot' : 'yardmaster';
 
 /** An unmodified buildbot-worker 3.7 on msgpack_experimental_v7, in the foreground. */
 export async function startBuildbotWorker(
@@ -99,11 +122,20 @@ export async function startBuildbotWorker(
   const basedir = await makeTempDir(`bb-worker-${name}-`);
   const create = spawnProcess(
     'buildbot-worker',
-    ['create-worker', '--protocol=msgpack_experimental_v7', '--umask=0o22', basedir, `127.0.0.1:${master.workerPort}`, name, password],
+    [
+      'create-worker',
+      '--protocol=msgpack_experimental_v7',
+      '--umask=0o22',
+      basedir,
+      `127.0.0.1:${master.workerPort}`,
+      name,
+      password,
+    ],
     { name: 'buildbot-worker create-worker' },
   );
   const created = await create.exited;
-  if (created.code !== 0) throw new Error(`buildbot-worker create-worker failed:\n${create.output()}`);
+  if (created.code !== 0)
+    throw new Error(`buildbot-worker create-worker failed:\n${create.output()}`);
   return spawnProcess('buildbot-worker', ['start', '--nodaemon', basedir], {
     name: `buildbot-worker ${name}`,
     env: { PYTHONUNBUFFERED: '1' },
@@ -119,7 +151,15 @@ export async function startWorker(
   const basedir = await makeTempDir(`ym-worker-${name}-`);
   return spawnProcess(
     process.execPath,
-    [WORKER_BIN, '--master', `127.0.0.1:${master.workerPort}`, '--name', name, '--basedir', basedir],
+    [
+      WORKER_BIN,
+      '--master',
+      `127.0.0.1:${master.workerPort}`,
+      '--name',
+      name,
+      '--basedir',
+      basedir,
+    ],
     { name: `worker ${name}`, env: { YARDMASTER_WORKER_PASSWORD: password } },
   );
 }
@@ -147,7 +187,9 @@ export interface Step {
 export async function waitForConnected(master: RunningMaster, names: string[]): Promise<void> {
   await waitFor(
     async () => {
-      const { workers } = await master.get<{ workers: { name: string; connected_to: unknown[] }[] }>('/workers');
+      const { workers } = await master.get<{
+        workers: { name: string; connected_to: unknown[] }[];
+      }>('/workers');
       return names.every((n) => workers.some((w) => w.name === n && w.connected_to.length > 0));
     },
     { timeoutMs: 20_000, message: `workers ${names.join(', ')} to connect` },
@@ -164,20 +206,28 @@ export async function waitForBuild(
   predicate: (b: Build) => boolean = (b) => b.complete,
   timeoutMs = 30_000,
 ): Promise<Build> {
-  return waitFor(
-    async () => (await buildsOfRequest(master, brid)).find(predicate),
-    { timeoutMs, message: `a build of request ${brid}` },
-  );
+  return waitFor(async () => (await buildsOfRequest(master, brid)).find(predicate), {
+    timeoutMs,
+    message: `a build of request ${brid}`,
+  });
 }
 
 export async function stepsOf(master: RunningMaster, buildid: number): Promise<Step[]> {
   return (await master.get<{ steps: Step[] }>(`/builds/${buildid}/steps`)).steps;
 }
 
-export async function rawLog(master: RunningMaster, buildid: number, step: number): Promise<string> {
-  const { logs } = await master.get<{ logs: { logid: number }[] }>(`/builds/${buildid}/steps/${step}/logs`);
+export async function rawLog(
+  master: RunningMaster,
+  buildid: number,
+  step: number,
+): Promise<string> {
+  const { logs } = await master.get<{ logs: { logid: number }[] }>(
+    `/builds/${buildid}/steps/${step}/logs`,
+  );
   const log = logs[0];
   if (!log) return '';
-  const response = await fetch(master.url(`/api/v2/logs/${log.logid}/raw`), { headers: { connection: 'close' } });
+  const response = await fetch(master.url(`/api/v2/logs/${log.logid}/raw`), {
+    headers: { connection: 'close' },
+  });
   return response.text();
 }

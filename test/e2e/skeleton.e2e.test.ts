@@ -6,7 +6,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { httpJson, makeGitRepo, makeTempDir, spawnProcess, waitFor, type SpawnedProcess } from '@yardmaster/testkit';
+import {
+  httpJson,
+  makeGitRepo,
+  makeTempDir,
+  spawnProcess,
+  waitFor,
+  type SpawnedProcess,
+} from '@yardmaster/testkit';
 import {
   MASTER_BIN,
   buildsOfRequest,
@@ -89,7 +96,9 @@ describe('master + two workers, end to end', () => {
     workers.set('w1', await startWorker(master, 'w1', 'pw-1'));
     workers.set('w2', await startWorker(master, 'w2', 'pw-2'));
     await waitForConnected(master, ['w1', 'w2']);
-    const { builders } = await master.get<{ builders: { name: string; builderid: number }[] }>('/builders');
+    const { builders } = await master.get<{ builders: { name: string; builderid: number }[] }>(
+      '/builders',
+    );
     builderIds = Object.fromEntries(builders.map((b) => [b.name, b.builderid]));
   }, 60_000);
 
@@ -108,11 +117,13 @@ describe('master + two workers, end to end', () => {
     expect(steps.every((s) => s.results === SUCCESS)).toBe(true);
     expect(await rawLog(master, build.buildid, 2)).toContain('hello from the test repository');
     expect(await rawLog(master, build.buildid, 3)).toMatch(/tests ran: 2 files/);
-    const request = await master.get<{ buildrequests: { complete: boolean; results: number }[] }>(`/buildrequests/${brid}`);
-    expect(request.buildrequests[0]).toMatchObject({ complete: true, results: SUCCESS });
-    const withProps = await master.get<{ builds: { properties: Record<string, [unknown, string]> }[] }>(
-      `/builds/${build.buildid}?property=*`,
+    const request = await master.get<{ buildrequests: { complete: boolean; results: number }[] }>(
+      `/buildrequests/${brid}`,
     );
+    expect(request.buildrequests[0]).toMatchObject({ complete: true, results: SUCCESS });
+    const withProps = await master.get<{
+      builds: { properties: Record<string, [unknown, string]> }[];
+    }>(`/builds/${build.buildid}?property=*`);
     expect(withProps.builds[0]?.properties.got_revision?.[0]).toMatch(/^[0-9a-f]{40}$/);
   });
 
@@ -160,25 +171,42 @@ describe('master + two workers, end to end', () => {
     const build = await waitForBuild(master, brid, (b) => b.complete, 10_000);
     expect(build.results).toBe(CANCELLED);
     expect(build.state_string).toContain('enough');
-    await waitFor(async () => !(await sleepRunning('sleep 317')), { timeoutMs: 5_000, message: 'sleep 317 to be killed' });
+    await waitFor(async () => !(await sleepRunning('sleep 317')), {
+      timeoutMs: 5_000,
+      message: 'sleep 317 to be killed',
+    });
   });
 
   it('a worker killed with SIGKILL mid-build ends that build RETRY and the request runs on the other worker', async () => {
     const { brids } = await master.force('force', { builderid: builderIds.slow });
     const brid = Object.values(brids)[0]!;
     const first = await waitForBuild(master, brid, () => true);
-    await waitFor(async () => (await rawLog(master, first.buildid, 1)).includes('started'), { timeoutMs: 15_000 });
-    const { workers: rows } = await master.get<{ workers: { workerid: number; name: string }[] }>('/workers');
+    await waitFor(async () => (await rawLog(master, first.buildid, 1)).includes('started'), {
+      timeoutMs: 15_000,
+    });
+    const { workers: rows } = await master.get<{ workers: { workerid: number; name: string }[] }>(
+      '/workers',
+    );
     const victim = rows.find((w) => w.workerid === first.workerid)!.name;
     const killedAt = Date.now();
     workers.get(victim)!.kill('SIGKILL');
 
-    const retried = await waitForBuild(master, brid, (b) => b.buildid === first.buildid && b.complete, 10_000);
+    const retried = await waitForBuild(
+      master,
+      brid,
+      (b) => b.buildid === first.buildid && b.complete,
+      10_000,
+    );
     expect(retried.results).toBe(RETRY);
     expect(retried.state_string).toMatch(/lost/);
     expect(Date.now() - killedAt).toBeLessThan(10_000);
 
-    const second = await waitForBuild(master, brid, (b) => b.buildid !== first.buildid && b.complete, 30_000);
+    const second = await waitForBuild(
+      master,
+      brid,
+      (b) => b.buildid !== first.buildid && b.complete,
+      30_000,
+    );
     expect(second.results).toBe(SUCCESS);
     expect(second.workerid).not.toBe(first.workerid);
     expect((await buildsOfRequest(master, brid)).length).toBe(2);
@@ -204,11 +232,19 @@ describe('master + two workers, end to end', () => {
       params: {},
     });
     expect(unknownScheduler.status).toBe(404);
-    const notJson = await httpJson('POST', master.url('/api/v2/forceschedulers/force'), 'force please', {
-      headers: { 'content-type': 'text/plain' },
-    });
+    const notJson = await httpJson(
+      'POST',
+      master.url('/api/v2/forceschedulers/force'),
+      'force please',
+      {
+        headers: { 'content-type': 'text/plain' },
+      },
+    );
     expect(notJson.status).toBe(400);
-    const unknownPath = await httpJson<{ error: { message: string } }>('GET', master.url('/api/v2/nope'));
+    const unknownPath = await httpJson<{ error: { message: string } }>(
+      'GET',
+      master.url('/api/v2/nope'),
+    );
     expect(unknownPath.status).toBe(404);
     expect(unknownPath.json.error.message).toContain('nope');
   });
@@ -276,7 +312,9 @@ export default defineConfig({
 });
 `,
     );
-    const check = spawnProcess(process.execPath, [MASTER_BIN, 'checkconfig', file], { name: 'checkconfig' });
+    const check = spawnProcess(process.execPath, [MASTER_BIN, 'checkconfig', file], {
+      name: 'checkconfig',
+    });
     const exit = await check.exited;
     expect(exit.code).toBe(2);
     const output = check.output();

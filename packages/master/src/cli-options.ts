@@ -48,7 +48,10 @@ function port(name: string, value: string | undefined): number | undefined {
   return Number(value);
 }
 
-export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): StartOptions & { help: boolean } {
+export function parseStartOptions(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): StartOptions & { help: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -67,7 +70,9 @@ export function parseStartOptions(argv: string[], env: NodeJS.ProcessEnv): Start
       },
     });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nRun "yardmaster start --help" for the options.`);
+    throw new UsageError(
+      `${(error as Error).message}\nRun "yardmaster start --help" for the options.`,
+    );
   }
   const v = parsed.values;
   const pick = (flag: string | undefined, variable: string) => flag ?? (env[variable] || undefined);

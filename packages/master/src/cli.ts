@@ -57,7 +57,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       }
       case 'checkconfig': {
         if (rest.includes('--help') || rest.includes('-h')) {
-          process.stdout.write('Usage: yardmaster checkconfig [FILE|DIR]\n\nValidates a master config; exit status 0 when valid, 2 with every problem listed otherwise.\n');
+          process.stdout.write(
+            'Usage: yardmaster checkconfig [FILE|DIR]\n\nValidates a master config; exit status 0 when valid, 2 with every problem listed otherwise.\n',
+          );
           return 0;
         }
         return await checkConfigCommand(rest[0] ?? env.YARDMASTER_CONFIG ?? process.cwd());

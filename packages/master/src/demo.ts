@@ -21,12 +21,28 @@ function repoRoot(): string {
 export function ensureDemoRepository(dir: string): string {
   if (!fs.existsSync(path.join(dir, '.git'))) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'README.md'), '# demo project\n\nBuilt by the Yardmaster demo.\n');
-    fs.writeFileSync(path.join(dir, 'test.sh'), '#!/bin/sh\necho "running the tests of the demo project"\nls -l\necho "all good"\n', { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, 'README.md'),
+      '# demo project\n\nBuilt by the Yardmaster demo.\n',
+    );
+    fs.writeFileSync(
+      path.join(dir, 'test.sh'),
+      '#!/bin/sh\necho "running the tests of the demo project"\nls -l\necho "all good"\n',
+      { mode: 0o755 },
+    );
     const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'ignore' });
     git('init', '-q', '-b', 'main');
     git('add', '.');
-    git('-c', 'user.name=Yardmaster demo', '-c', 'user.email=demo@localhost', 'commit', '-q', '-m', 'demo project');
+    git(
+      '-c',
+      'user.name=Yardmaster demo',
+      '-c',
+      'user.email=demo@localhost',
+      'commit',
+      '-q',
+      '-m',
+      'demo project',
+    );
   }
   return `file://${dir}`;
 }
@@ -41,20 +57,41 @@ export async function runDemo(options: StartOptions): Promise<number> {
   const basedir = path.resolve(options.basedir);
   fs.mkdirSync(basedir, { recursive: true });
   const passwordFile = path.join(basedir, 'demo-worker-password');
-  if (!fs.existsSync(passwordFile)) fs.writeFileSync(passwordFile, randomBytes(12).toString('hex'), { mode: 0o600 });
+  if (!fs.existsSync(passwordFile))
+    fs.writeFileSync(passwordFile, randomBytes(12).toString('hex'), { mode: 0o600 });
   const password = fs.readFileSync(passwordFile, 'utf8').trim();
   process.env.YARDMASTER_DEMO_PASSWORD = password;
   try {
     process.env.YARDMASTER_DEMO_REPO_URL = ensureDemoRepository(path.join(basedir, 'demo-repo'));
   } catch (error) {
-    log.warn({ err: String(error) }, 'could not create the demo git repository (is git installed?); the git-demo builder will fail');
+    log.warn(
+      { err: String(error) },
+      'could not create the demo git repository (is git installed?); the git-demo builder will fail',
+    );
   }
-  const master = await startMaster({ ...options, config: options.config ?? path.join(repoRoot(), 'examples/demo/master.config.ts') }, log);
+  const master = await startMaster(
+    {
+      ...options,
+      config: options.config ?? path.join(repoRoot(), 'examples/demo/master.config.ts'),
+    },
+    log,
+  );
 
   const worker: ChildProcess = spawn(
     process.execPath,
-    [workerBin(), '--master', `127.0.0.1:${master.workerPort}`, '--name', DEMO_WORKER, '--basedir', path.join(basedir, `worker-${DEMO_WORKER}`)],
-    { env: { ...process.env, YARDMASTER_WORKER_PASSWORD: password }, stdio: ['ignore', 'inherit', 'inherit'] },
+    [
+      workerBin(),
+      '--master',
+      `127.0.0.1:${master.workerPort}`,
+      '--name',
+      DEMO_WORKER,
+      '--basedir',
+      path.join(basedir, `worker-${DEMO_WORKER}`),
+    ],
+    {
+      env: { ...process.env, YARDMASTER_WORKER_PASSWORD: password },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
   );
   worker.on('exit', (code, signal) => {
     if (!stopping) log.warn(`the demo worker exited (${signal ?? `code ${code ?? '?'}`})`);

@@ -5,7 +5,10 @@ export type { Logger };
 
 export function createLogger(options: { level?: string; name?: string } = {}): Logger {
   return pino(
-    { level: options.level ?? process.env.YARDMASTER_LOG_LEVEL ?? 'info', name: options.name ?? 'yardmaster' },
+    {
+      level: options.level ?? process.env.YARDMASTER_LOG_LEVEL ?? 'info',
+      name: options.name ?? 'yardmaster',
+    },
     destination(2),
   );
 }

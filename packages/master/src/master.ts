@@ -75,8 +75,14 @@ export class Master implements MasterControl {
     const { config, basedir } = this.options;
     const dbUrl = this.options.dbUrl ?? config.db.url ?? 'sqlite:///state.sqlite';
     this.db = await openDatabase(dbUrl, basedir);
-    this.bus = new InProcessBus((error, key) => this.log.error({ err: error, key }, 'an event subscriber failed'));
-    this.dataApi = new DataApi({ db: this.db.db, bus: this.bus, now: this.options.now ?? Date.now });
+    this.bus = new InProcessBus((error, key) =>
+      this.log.error({ err: error, key }, 'an event subscriber failed'),
+    );
+    this.dataApi = new DataApi({
+      db: this.db.db,
+      bus: this.bus,
+      now: this.options.now ?? Date.now,
+    });
     const data = this.dataApi;
 
     const name = this.options.masterName ?? `${os.hostname()}:${path.resolve(basedir)}`;
@@ -106,7 +112,12 @@ export class Master implements MasterControl {
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
     this.log.info(
-      { masterid: this.masterid, web: `http://${webHost}:${this.webPort}`, workerPort: this.workerPort, db: this.db.description },
+      {
+        masterid: this.masterid,
+        web: `http://${webHost}:${this.webPort}`,
+        workerPort: this.workerPort,
+        db: this.db.description,
+      },
       `master "${config.title}" started: web http://${webHost}:${this.webPort}, workers on port ${this.workerPort}`,
     );
   }
@@ -138,10 +149,15 @@ export class Master implements MasterControl {
         properties: { ...config.properties, ...b.properties },
       });
     }
-    await data.builders.setMasterBuilders(this.masterid, builders.map((b) => b.builderid));
+    await data.builders.setMasterBuilders(
+      this.masterid,
+      builders.map((b) => b.builderid),
+    );
     await data.workers.setConfigured(this.masterid, links);
     this.schedulers = new Map(
-      config.schedulers.filter((s) => s.type === 'force').map((s) => [s.name, new ForceScheduler(s, data)]),
+      config.schedulers
+        .filter((s) => s.type === 'force')
+        .map((s) => [s.name, new ForceScheduler(s, data)]),
     );
     distributor.setBuilders(builders);
   }
@@ -166,7 +182,11 @@ export class Master implements MasterControl {
     return [...this.schedulers.values()].map((s) => s.describe());
   }
 
-  async force(schedulerName: string, params: Record<string, unknown>, owner: string | null): Promise<ForceResult> {
+  async force(
+    schedulerName: string,
+    params: Record<string, unknown>,
+    owner: string | null,
+  ): Promise<ForceResult> {
     const scheduler = this.schedulers.get(schedulerName);
     if (!scheduler) {
       const known = [...this.schedulers.keys()].join(', ') || 'none';
@@ -180,7 +200,9 @@ export class Master implements MasterControl {
     if (!build) throw new NotFoundError(`build ${buildid} not found`);
     if (build.complete) return;
     if (!this.distributor?.stopBuild(buildid, reason)) {
-      throw new BadRequestError(`build ${buildid} is not running on this master (master ${build.masterid})`);
+      throw new BadRequestError(
+        `build ${buildid} is not running on this master (master ${build.masterid})`,
+      );
     }
   }
 
@@ -189,7 +211,10 @@ export class Master implements MasterControl {
     const build = await data.builds.get(buildid);
     if (!build) throw new NotFoundError(`build ${buildid} not found`);
     const request = await data.buildsets.getRequest(build.buildrequestid);
-    if (!request) throw new NotFoundError(`build request ${build.buildrequestid} of build ${buildid} not found`);
+    if (!request)
+      throw new NotFoundError(
+        `build request ${build.buildrequestid} of build ${buildid} not found`,
+      );
     const [sourcestamps, properties] = await Promise.all([
       data.buildsets.sourcestamps(request.buildsetid),
       data.buildsets.properties(request.buildsetid),

@@ -10,10 +10,15 @@ import { Master } from './master.js';
 import type { StartOptions } from './cli-options.js';
 import { createLogger, type Logger } from './logger.js';
 
-export async function startMaster(options: StartOptions, log: Logger = createLogger()): Promise<Master> {
+export async function startMaster(
+  options: StartOptions,
+  log: Logger = createLogger(),
+): Promise<Master> {
   const basedir = path.resolve(options.basedir);
   fs.mkdirSync(basedir, { recursive: true });
-  const configPath = options.config ?? (fs.existsSync(path.join(basedir, 'master.config.ts')) ? basedir : process.cwd());
+  const configPath =
+    options.config ??
+    (fs.existsSync(path.join(basedir, 'master.config.ts')) ? basedir : process.cwd());
   const config = await loadConfig(configPath);
   const master = new Master({
     config,

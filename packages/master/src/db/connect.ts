@@ -27,7 +27,8 @@ export interface DatabaseHandle {
  * basedir, `sqlite:////abs/path.sqlite` is absolute; `sqlite://` alone is in memory.
  */
 export function sqlitePathFromUrl(url: string, basedir: string): string {
-  if (url === 'sqlite://' || url === 'sqlite::memory:' || url === 'sqlite:///:memory:') return ':memory:';
+  if (url === 'sqlite://' || url === 'sqlite::memory:' || url === 'sqlite:///:memory:')
+    return ':memory:';
   const match = /^sqlite:\/\/\/?(.+)$/.exec(url);
   if (!match?.[1]) {
     throw new YardmasterError(
@@ -88,7 +89,7 @@ export async function migrateToLatest(handle: DatabaseHandle): Promise<void> {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new YardmasterError(
       'db_migration_failed',
-      `migrating the database ${handle.description} failed at ${failed}: ${String(error)}`,
+      `migrating the database ${handle.description} failed at ${failed}: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
       { cause: error },
     );
   }

@@ -107,7 +107,13 @@ export class Build {
     await data.builds.setProperties(this.buildid, this.properties);
     await data.builds.finish(this.buildid, this.results, state);
     this.deps.log.info(
-      { builder: this.builder.name, number: this.number, buildid: this.buildid, worker: this.workerName, results: resultName(this.results) },
+      {
+        builder: this.builder.name,
+        number: this.number,
+        buildid: this.buildid,
+        worker: this.workerName,
+        results: resultName(this.results),
+      },
       `build ${this.builder.name} #${this.number} finished: ${state}`,
     );
     return this.results;
@@ -139,7 +145,8 @@ export class Build {
     const set = (name: string, value: unknown, source: string) => {
       this.properties[name] = [value, source];
     };
-    for (const [name, value] of Object.entries(this.builder.properties)) set(name, value, 'Builder');
+    for (const [name, value] of Object.entries(this.builder.properties))
+      set(name, value, 'Builder');
     const fromBuildset = await data.buildsets.properties(this.request.buildsetid);
     for (const [name, value] of Object.entries(fromBuildset)) this.properties[name] = value;
     this.sourcestamps = await data.buildsets.sourcestamps(this.request.buildsetid);
@@ -166,7 +173,8 @@ export class Build {
     const step = await data.steps.add(this.buildid, 'worker_preparation');
     await data.steps.start(step.stepid, 'preparing worker');
     try {
-      if (this.connection.isClosed) throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
+      if (this.connection.isClosed)
+        throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
       await this.connection.ping();
     } catch (error) {
       this.workerLost ??= error instanceof Error ? error.message : String(error);
@@ -215,7 +223,10 @@ export class Build {
       } else {
         result = Results.EXCEPTION;
         summary = `exception: ${error instanceof Error ? error.message : String(error)}`;
-        this.deps.log.error({ err: error, step: step.name, buildid: this.buildid }, 'step failed with an exception');
+        this.deps.log.error(
+          { err: error, step: step.name, buildid: this.buildid },
+          'step failed with an exception',
+        );
       }
     }
     if (this.stopping && result !== Results.RETRY) result = Results.CANCELLED;
@@ -234,15 +245,18 @@ export class Build {
     const { data } = this.deps;
     const basedir = this.connection.basedir;
     const system = this.connection.info.system;
-    const join = system === 'nt' ? path.win32.join : path.posix.join;
-    const build = this;
+    const join = (...parts: string[]) =>
+      system === 'nt' ? path.win32.join(...parts) : path.posix.join(...parts);
+    const isStopping = () => this.stopping;
     const ss = this.sourcestamps[0];
     return {
       workerName: this.workerName,
       builderName: this.builder.name,
-      sourcestamp: ss ? { branch: ss.branch, revision: ss.revision, repository: ss.repository } : null,
+      sourcestamp: ss
+        ? { branch: ss.branch, revision: ss.revision, repository: ss.repository }
+        : null,
       get stopping() {
-        return build.stopping;
+        return isStopping();
       },
       workerPath: (...parts: string[]) => join(basedir, this.builder.builddir, ...parts),
       addLog: async (name, type = 's') => {
@@ -265,7 +279,8 @@ export class Build {
     args: Record<string, unknown>,
     options: CommandOptions = {},
   ): Promise<RemoteCommandResult> {
-    if (this.connection.isClosed) throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
+    if (this.connection.isClosed)
+      throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
     const log = options.log;
     const command = new RemoteCommand(this.connection, {
       builderName: this.builder.name,
@@ -277,7 +292,8 @@ export class Build {
             if (key === 'stdout') log.addStdout(textOf(value));
             else if (key === 'stderr') log.addStderr(textOf(value));
             else if (key === 'header') log.addHeader(textOf(value));
-            else if (key === 'rc') log.addHeader(`program finished with exit code ${String(value)}`);
+            else if (key === 'rc')
+              log.addHeader(`program finished with exit code ${String(value)}`);
           }
         }
         options.onUpdate?.(updates);

@@ -49,7 +49,9 @@ export class BuildRequestDistributor {
   start(): void {
     this.registry.onAvailable(() => this.wake());
     for (const event of ['new', 'unclaimed']) {
-      this.subscriptions.push(this.data.bus.subscribe(['buildrequests', '*', event], () => this.wake()));
+      this.subscriptions.push(
+        this.data.bus.subscribe(['buildrequests', '*', event], () => this.wake()),
+      );
     }
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();
@@ -94,7 +96,10 @@ export class BuildRequestDistributor {
         try {
           await this.pass();
         } catch (error) {
-          this.log.error({ err: error }, 'build request distribution failed; retrying on the next wake-up');
+          this.log.error(
+            { err: error },
+            'build request distribution failed; retrying on the next wake-up',
+          );
         }
       } while (this.again && !this.stopped);
       this.passing = null;
@@ -128,14 +133,17 @@ export class BuildRequestDistributor {
     }
   }
 
-  private async startBuilds(builder: BuilderRuntime, requests: BuildRequestEntity[]): Promise<void> {
+  private async startBuilds(
+    builder: BuilderRuntime,
+    requests: BuildRequestEntity[],
+  ): Promise<void> {
     const taken = new Set<number>();
     for (const request of requests) {
       if (taken.has(request.buildrequestid)) continue;
       const worker = this.registry.available(builder.workerNames)[0];
       if (!worker?.connection) return;
       if (!(await this.data.buildsets.claim(request.buildrequestid, this.masterid))) continue;
-      const collapsed = builder.collapseRequests ? await this.collapse(request, requests, taken) : [];
+      if (builder.collapseRequests) await this.collapse(request, requests, taken);
       this.registry.acquire(worker);
       const build = new Build(
         { data: this.data, log: this.log, masterid: this.masterid },
@@ -154,7 +162,10 @@ export class BuildRequestDistributor {
       this.running.set(build.buildid, build);
       const done = this.runBuild(build)
         .catch((error: unknown) => {
-          this.log.error({ err: error, builder: builder.name }, 'a build ended with an internal error');
+          this.log.error(
+            { err: error, builder: builder.name },
+            'a build ended with an internal error',
+          );
         })
         .finally(() => {
           this.registry.release(worker);
@@ -178,25 +189,40 @@ export class BuildRequestDistributor {
     }
     if (results === Results.RETRY && !build.isStopping) {
       const previous = await this.data.builds.list(
-        { filters: [{ field: 'results', op: 'eq', values: [Results.RETRY] }], order: [], limit: null, offset: 0, fields: null, properties: [] },
+        {
+          filters: [{ field: 'results', op: 'eq', values: [Results.RETRY] }],
+          order: [],
+          limit: null,
+          offset: 0,
+          fields: null,
+          properties: [],
+        },
         { buildrequestid: brid },
       );
       if (previous.total < MAX_RETRIES) {
         await this.data.buildsets.unclaim([brid], this.masterid);
         return;
       }
-      this.log.warn({ buildrequestid: brid }, `build request ${brid} was retried ${MAX_RETRIES} times; giving up`);
+      this.log.warn(
+        { buildrequestid: brid },
+        `build request ${brid} was retried ${MAX_RETRIES} times; giving up`,
+      );
       results = Results.EXCEPTION;
     }
     await this.data.buildsets.complete([brid], results);
   }
 
   /** Claims the other pending requests that this build can serve (Buildbot's collapseRequests). */
-  private async collapse(request: BuildRequestEntity, requests: BuildRequestEntity[], taken: Set<number>): Promise<number[]> {
+  private async collapse(
+    request: BuildRequestEntity,
+    requests: BuildRequestEntity[],
+    taken: Set<number>,
+  ): Promise<number[]> {
     const [mine, myProps] = await this.describe(request);
     const collapsed: number[] = [];
     for (const other of requests) {
-      if (other.buildrequestid === request.buildrequestid || taken.has(other.buildrequestid)) continue;
+      if (other.buildrequestid === request.buildrequestid || taken.has(other.buildrequestid))
+        continue;
       const [theirs, theirProps] = await this.describe(other);
       if (mine !== theirs || myProps !== theirProps) continue;
       if (await this.data.buildsets.claim(other.buildrequestid, this.masterid)) {
@@ -206,7 +232,10 @@ export class BuildRequestDistributor {
     }
     if (collapsed.length > 0) {
       await this.data.buildsets.complete(collapsed, Results.SKIPPED);
-      this.log.info({ buildrequestid: request.buildrequestid, collapsed }, `collapsed ${collapsed.length} requests into request ${request.buildrequestid}`);
+      this.log.info(
+        { buildrequestid: request.buildrequestid, collapsed },
+        `collapsed ${collapsed.length} requests into request ${request.buildrequestid}`,
+      );
     }
     return collapsed;
   }
@@ -218,7 +247,11 @@ export class BuildRequestDistributor {
       .map((s) => [s.codebase, s.repository, s.branch, s.revision, s.project].join('\u0000'))
       .sort()
       .join('\u0001');
-    const propKey = JSON.stringify(Object.entries(props).map(([k, v]) => [k, v[0]]).sort());
+    const propKey = JSON.stringify(
+      Object.entries(props)
+        .map(([k, v]) => [k, v[0]])
+        .sort(),
+    );
     return [key, propKey];
   }
 }

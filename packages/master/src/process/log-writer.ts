@@ -19,7 +19,7 @@ export class LogWriter {
   private partial: Partial<Record<Stream, string>> = {};
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
-  private failure: unknown = null;
+  private failure: Error | null = null;
   private finished = false;
   numLines = 0;
 
@@ -62,9 +62,9 @@ export class LogWriter {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes >= (this.options.flushBytes ?? DEFAULT_FLUSH_BYTES)) {
-      this.flush();
+      void this.flush();
     } else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.options.flushMs ?? DEFAULT_FLUSH_MS);
+      this.timer = setTimeout(() => void this.flush(), this.options.flushMs ?? DEFAULT_FLUSH_MS);
     }
   }
 
@@ -83,7 +83,7 @@ export class LogWriter {
         try {
           this.numLines = await this.data.logs.append(this.logid, text);
         } catch (error) {
-          this.failure = error;
+          this.failure = error instanceof Error ? error : new Error(String(error));
         }
       });
     }

@@ -7,7 +7,11 @@ import type { DataApi } from '../data/data-api.js';
 import type { Logger } from '../logger.js';
 import { Results } from '../results.js';
 
-export async function recoverAfterRestart(data: DataApi, masterid: number, log: Logger): Promise<void> {
+export async function recoverAfterRestart(
+  data: DataApi,
+  masterid: number,
+  log: Logger,
+): Promise<void> {
   const builds = await data.builds.unfinishedOf(masterid);
   for (const build of builds) {
     const steps = await data.steps.list(
@@ -15,9 +19,14 @@ export async function recoverAfterRestart(data: DataApi, masterid: number, log: 
       { buildid: build.buildid },
     );
     for (const step of steps.items) {
-      if (!step.complete) await data.steps.finish(step.stepid, Results.RETRY, 'interrupted: the master stopped');
+      if (!step.complete)
+        await data.steps.finish(step.stepid, Results.RETRY, 'interrupted: the master stopped');
     }
-    await data.builds.finish(build.buildid, Results.RETRY, 'interrupted: the master stopped while this build ran; the request is run again');
+    await data.builds.finish(
+      build.buildid,
+      Results.RETRY,
+      'interrupted: the master stopped while this build ran; the request is run again',
+    );
   }
   const claimed = await data.buildsets.claimedBy(masterid);
   await data.buildsets.unclaim(claimed, masterid);

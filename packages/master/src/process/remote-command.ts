@@ -60,7 +60,12 @@ export class RemoteCommand {
           resolve({
             rc: typeof rc === 'number' ? rc : null,
             updates: this.updates,
-            failure: failure === null || failure === undefined ? null : String(failure),
+            failure:
+              failure === null || failure === undefined
+                ? null
+                : typeof failure === 'string'
+                  ? failure
+                  : JSON.stringify(failure),
             interrupted: this.interrupted,
           });
         },
@@ -70,7 +75,13 @@ export class RemoteCommand {
         },
       };
       this.connection
-        .startCommand(this.commandId, this.options.builderName, this.options.commandName, this.options.args, sink)
+        .startCommand(
+          this.commandId,
+          this.options.builderName,
+          this.options.commandName,
+          this.options.args,
+          sink,
+        )
         .catch((error: unknown) => {
           if (this.completed) return;
           this.completed = true;

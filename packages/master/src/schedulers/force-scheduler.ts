@@ -11,7 +11,11 @@ import type { ForceResult, ForceSchedulerDescription } from '../api/control.js';
 
 const SOURCE = 'Force Build Form';
 
-function optionalString(params: Record<string, unknown>, name: string, problems: string[]): string | null {
+function optionalString(
+  params: Record<string, unknown>,
+  name: string,
+  problems: string[],
+): string | null {
   const value = params[name];
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') {
@@ -33,9 +37,30 @@ export class ForceScheduler {
 
   describe(): ForceSchedulerDescription {
     const fields = [
-      { name: 'reason', fullName: 'reason', label: 'reason', type: 'text', default: this.config.reason, required: false },
-      { name: 'branch', fullName: 'branch', label: 'Branch', type: 'text', default: '', required: false },
-      { name: 'revision', fullName: 'revision', label: 'Revision', type: 'text', default: '', required: false },
+      {
+        name: 'reason',
+        fullName: 'reason',
+        label: 'reason',
+        type: 'text',
+        default: this.config.reason,
+        required: false,
+      },
+      {
+        name: 'branch',
+        fullName: 'branch',
+        label: 'Branch',
+        type: 'text',
+        default: '',
+        required: false,
+      },
+      {
+        name: 'revision',
+        fullName: 'revision',
+        label: 'Revision',
+        type: 'text',
+        default: '',
+        required: false,
+      },
       ...this.config.properties.map((p) => ({
         name: p.name,
         fullName: p.name,
@@ -72,25 +97,41 @@ export class ForceScheduler {
       }
       switch (p.type) {
         case 'int': {
-          const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-          if (!Number.isSafeInteger(n)) problems.push(`${p.name}: expected an integer, got ${JSON.stringify(raw)}`);
+          const n =
+            typeof raw === 'number'
+              ? raw
+              : typeof raw === 'string' && /^-?\d+$/.test(raw.trim())
+                ? Number(raw)
+                : NaN;
+          if (!Number.isSafeInteger(n))
+            problems.push(`${p.name}: expected an integer, got ${JSON.stringify(raw)}`);
           else properties[p.name] = [n, SOURCE];
           break;
         }
         case 'bool': {
-          const b = raw === true || raw === 'true' || raw === 1 ? true : raw === false || raw === 'false' || raw === 0 ? false : null;
-          if (b === null) problems.push(`${p.name}: expected true or false, got ${JSON.stringify(raw)}`);
+          const b =
+            raw === true || raw === 'true' || raw === 1
+              ? true
+              : raw === false || raw === 'false' || raw === 0
+                ? false
+                : null;
+          if (b === null)
+            problems.push(`${p.name}: expected true or false, got ${JSON.stringify(raw)}`);
           else properties[p.name] = [b, SOURCE];
           break;
         }
         case 'string':
-          if (typeof raw !== 'string') problems.push(`${p.name}: expected a string, got ${JSON.stringify(raw)}`);
+          if (typeof raw !== 'string')
+            problems.push(`${p.name}: expected a string, got ${JSON.stringify(raw)}`);
           else properties[p.name] = [raw, SOURCE];
           break;
       }
     }
     if (problems.length > 0) {
-      throw new BadRequestError(`force scheduler "${this.name}" refused the request: ${problems.join('; ')}`, 'invalid_params');
+      throw new BadRequestError(
+        `force scheduler "${this.name}" refused the request: ${problems.join('; ')}`,
+        'invalid_params',
+      );
     }
     const reason = `A build was forced by '${owner ?? 'anonymous'}': ${reasonText}`;
     properties.reason = [reasonText, SOURCE];
@@ -105,15 +146,22 @@ export class ForceScheduler {
     return { buildsetid, buildrequestids: brids };
   }
 
-  private async targetBuilders(params: Record<string, unknown>, problems: string[]): Promise<number[]> {
-    const known = await Promise.all(this.config.builderNames.map((name) => this.data.builders.get(name)));
+  private async targetBuilders(
+    params: Record<string, unknown>,
+    problems: string[],
+  ): Promise<number[]> {
+    const known = await Promise.all(
+      this.config.builderNames.map((name) => this.data.builders.get(name)),
+    );
     const mine = known.filter((b) => b !== undefined);
     const list = mine.map((b) => `${b.name} (${b.builderid})`).join(', ');
     if (params.builderid !== undefined) {
       const id = typeof params.builderid === 'string' ? Number(params.builderid) : params.builderid;
       const builder = mine.find((b) => b.builderid === id);
       if (!builder) {
-        problems.push(`builderid: ${JSON.stringify(params.builderid)} is not a builder of this scheduler (possible: ${list})`);
+        problems.push(
+          `builderid: ${JSON.stringify(params.builderid)} is not a builder of this scheduler (possible: ${list})`,
+        );
         return [];
       }
       return [builder.builderid];
@@ -127,10 +175,14 @@ export class ForceScheduler {
       const ids: number[] = [];
       for (const name of names as string[]) {
         const builder = mine.find((b) => b.name === name);
-        if (!builder) problems.push(`builderNames: "${name}" is not a builder of this scheduler (possible: ${list})`);
+        if (!builder)
+          problems.push(
+            `builderNames: "${name}" is not a builder of this scheduler (possible: ${list})`,
+          );
         else ids.push(builder.builderid);
       }
-      if (ids.length === 0 && problems.length === 0) problems.push('builderNames: choose at least one builder');
+      if (ids.length === 0 && problems.length === 0)
+        problems.push('builderNames: choose at least one builder');
       return ids;
     }
     return mine.map((b) => b.builderid);

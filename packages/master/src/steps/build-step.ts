@@ -38,12 +38,20 @@ export interface StepRuntime {
   /** The worker's path separator rules (posix unless the worker runs Windows). */
   workerPath(...parts: string[]): string;
   addLog(name: string, type?: 's' | 't'): Promise<LogWriter>;
-  runCommand(commandName: string, args: Record<string, unknown>, options?: CommandOptions): Promise<RemoteCommandResult>;
+  runCommand(
+    commandName: string,
+    args: Record<string, unknown>,
+    options?: CommandOptions,
+  ): Promise<RemoteCommandResult>;
   setState(text: string): Promise<void>;
   getProperty(name: string): unknown;
   setProperty(name: string, value: unknown, source: string): void;
   /** The build's first source stamp, if any. */
-  readonly sourcestamp: { branch: string | null; revision: string | null; repository: string } | null;
+  readonly sourcestamp: {
+    branch: string | null;
+    revision: string | null;
+    repository: string;
+  } | null;
   /** True once the build was asked to stop. */
   readonly stopping: boolean;
 }
@@ -61,7 +69,10 @@ export abstract class BuildStep {
 }
 
 /** Buildbot's `computeResultAndTermination`: how a step's result changes the build's. */
-export function stepOutcome(flags: StepFlags, result: Result): { buildResult: Result; terminate: boolean } {
+export function stepOutcome(
+  flags: StepFlags,
+  result: Result,
+): { buildResult: Result; terminate: boolean } {
   let buildResult: Result = result;
   let terminate = false;
   if (result === Results.FAILURE) {
@@ -72,7 +83,11 @@ export function stepOutcome(flags: StepFlags, result: Result): { buildResult: Re
   } else if (result === Results.WARNINGS) {
     buildResult = flags.warnOnWarnings ? Results.WARNINGS : Results.SUCCESS;
     if (flags.flunkOnWarnings) buildResult = Results.FAILURE;
-  } else if (result === Results.EXCEPTION || result === Results.RETRY || result === Results.CANCELLED) {
+  } else if (
+    result === Results.EXCEPTION ||
+    result === Results.RETRY ||
+    result === Results.CANCELLED
+  ) {
     terminate = true;
   }
   return { buildResult, terminate };

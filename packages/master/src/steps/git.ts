@@ -68,7 +68,8 @@ export class GitStep extends BuildStep {
           log,
           onUpdate: capture
             ? (updates) => {
-                for (const [key, value] of updates) if (key === 'stdout') capture.text += textOf(value);
+                for (const [key, value] of updates)
+                  if (key === 'stdout') capture.text += textOf(value);
               }
             : undefined,
         },
@@ -78,7 +79,8 @@ export class GitStep extends BuildStep {
       return result.rc === 0 ? Results.SUCCESS : Results.FAILURE;
     };
 
-    const clobber = o.mode === 'full' && (o.method === 'clobber' || o.method === null || o.method === 'copy');
+    const clobber =
+      o.mode === 'full' && (o.method === 'clobber' || o.method === null || o.method === 'copy');
     if (clobber) {
       log.addHeader(`removing ${workdir}`);
       await runtime.runCommand('rmdir', { paths: [workdir] });

@@ -8,11 +8,7 @@
  * connection (and only this one).
  */
 import type { WebSocket } from 'ws';
-import {
-  MsgpackPeer,
-  ProtocolError,
-  type Frame,
-} from '@yardmaster/protocol';
+import { MsgpackPeer, ProtocolError, type Frame } from '@yardmaster/protocol';
 import type { Logger } from '../logger.js';
 
 export interface CommandSink {
@@ -85,7 +81,9 @@ export class WorkerConnection {
       this.lastPong = Date.now();
     });
     socket.on('close', (code: number, reason: Buffer) => {
-      this.onClosed(`connection closed (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`);
+      this.onClosed(
+        `connection closed (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`,
+      );
     });
     socket.on('error', (error: Error) => {
       this.log.warn({ worker: workerName, err: error.message }, 'worker socket error');
@@ -146,7 +144,11 @@ export class WorkerConnection {
   }
 
   async interruptCommand(commandId: string, builderName: string, why: string): Promise<void> {
-    await this.peer.request('interrupt_command', { builder_name: builderName, command_id: commandId, why });
+    await this.peer.request('interrupt_command', {
+      builder_name: builderName,
+      command_id: commandId,
+      why,
+    });
   }
 
   async shutdown(): Promise<void> {
@@ -166,7 +168,10 @@ export class WorkerConnection {
   /** Drops the connection because the worker misbehaved or is being replaced. */
   fail(reason: string): void {
     if (this.closed) return;
-    this.log.warn({ worker: this.workerName, remote: this.remoteAddress }, `worker ${this.workerName} ${reason}; closing its connection`);
+    this.log.warn(
+      { worker: this.workerName, remote: this.remoteAddress },
+      `worker ${this.workerName} ${reason}; closing its connection`,
+    );
     this.socket.terminate();
     this.onClosed(reason);
   }
@@ -217,11 +222,16 @@ export class WorkerConnection {
         const sink = this.command(frame);
         if (!sink.uploadWrite) throw new Error(`${frame.op} for a command that uploads nothing`);
         const data = frame.args;
-        await sink.uploadWrite(Buffer.isBuffer(data) ? data : Buffer.from(String(data ?? ''), 'utf8'));
+        await sink.uploadWrite(
+          Buffer.isBuffer(data) ? data : Buffer.from(typeof data === 'string' ? data : '', 'utf8'),
+        );
         return null;
       }
       case 'update_upload_file_utime':
-        await this.command(frame).uploadUtime?.(Number(frame.access_time), Number(frame.modified_time));
+        await this.command(frame).uploadUtime?.(
+          Number(frame.access_time),
+          Number(frame.modified_time),
+        );
         return null;
       case 'update_upload_file_close':
         await this.command(frame).uploadClose?.();
@@ -231,7 +241,8 @@ export class WorkerConnection {
         return null;
       case 'update_read_file': {
         const sink = this.command(frame);
-        if (!sink.readFile) throw new Error('update_read_file for a command that downloads nothing');
+        if (!sink.readFile)
+          throw new Error('update_read_file for a command that downloads nothing');
         return await sink.readFile(Number(frame.length));
       }
       case 'update_read_file_close':

@@ -146,11 +146,19 @@ export class WorkerRegistry {
     const old = state.connection;
     if (old && !old.isClosed) {
       const alive = await Promise.race([
-        old.ping().then(() => true, () => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), OLD_CONNECTION_PING_MS).unref()),
+        old.ping().then(
+          () => true,
+          () => false,
+        ),
+        new Promise<boolean>((resolve) =>
+          setTimeout(() => resolve(false), OLD_CONNECTION_PING_MS).unref(),
+        ),
       ]);
       if (alive) {
-        this.log.warn({ worker: name, remote }, `worker ${name} is already connected from ${old.remoteAddress}; refusing the new connection`);
+        this.log.warn(
+          { worker: name, remote },
+          `worker ${name} is already connected from ${old.remoteAddress}; refusing the new connection`,
+        );
         socket.close(1008, 'this worker is already connected');
         return;
       }

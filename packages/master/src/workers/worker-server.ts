@@ -8,7 +8,9 @@ import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
-export function parseBasicAuth(header: string | undefined): { name: string; password: string } | null {
+export function parseBasicAuth(
+  header: string | undefined,
+): { name: string; password: string } | null {
   if (!header) return null;
   const match = /^Basic\s+(.+)$/i.exec(header.trim());
   if (!match?.[1]) return null;
@@ -32,7 +34,9 @@ export class WorkerServer {
   ) {
     this.server = http.createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain' });
-      res.end('This is the Yardmaster worker port: connect a worker with the WebSocket protocol.\n');
+      res.end(
+        'This is the Yardmaster worker port: connect a worker with the WebSocket protocol.\n',
+      );
     });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
