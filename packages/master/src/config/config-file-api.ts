@@ -5,6 +5,14 @@
  * Everything a config needs is a factory of src/config, so it all belongs here.
  */
 export { defineConfig } from './define-config.js';
-export { buildFactory, builder, forceScheduler, git, shellCommand, worker } from './factories.js';
+export {
+  buildFactory,
+  builder,
+  forceScheduler,
+  git,
+  interpolate,
+  shellCommand,
+  worker,
+} from './factories.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { CONFIG_DEFAULTS } from './defaults.js';

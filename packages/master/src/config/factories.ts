@@ -12,6 +12,7 @@ import type {
   ForceSchedulerOptions,
   GitDescriptor,
   GitOptions,
+  InterpolateDescriptor,
   ShellCommandDescriptor,
   ShellCommandOptions,
   StepDescriptor,
@@ -57,4 +58,13 @@ export function git(options: GitOptions): GitDescriptor {
 /** A scheduler that starts builds on demand, from the web UI or the REST API. */
 export function forceScheduler(options: ForceSchedulerOptions): ForceSchedulerDescriptor {
   return { type: 'force', ...fields(options) };
+}
+
+/**
+ * A string rendered when the step starts (Buildbot's `util.Interpolate`), for a shell
+ * command, an element of a command list, or an `env` value:
+ * `interpolate('make %(prop:target:-all)s')`, `interpolate('%(src::branch)s')`.
+ */
+export function interpolate(format: string): InterpolateDescriptor {
+  return { type: 'interpolate', format };
 }

@@ -4,7 +4,15 @@
  * '@yardmaster/master'.
  */
 export { defineConfig } from './define-config.js';
-export { buildFactory, builder, forceScheduler, git, shellCommand, worker } from './factories.js';
+export {
+  buildFactory,
+  builder,
+  forceScheduler,
+  git,
+  interpolate,
+  shellCommand,
+  worker,
+} from './factories.js';
 export { CONFIG_DEFAULTS } from './defaults.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { CONFIG_ERROR_CODES, ConfigError } from './config-error.js';

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { CONFIG_DEFAULTS } from './defaults.js';
 import { describeValue, isPlainObject } from './describe-value.js';
 import { parseDuration } from './duration.js';
+import { parseInterpolation } from './interpolate.js';
 import type {
   BuildFactoryConfig,
   BuilderConfig,
@@ -17,8 +18,10 @@ import type {
   ForceSchedulerConfig,
   GitMethod,
   GitStepConfig,
+  InterpolateDescriptor,
   JsonValue,
   MasterConfig,
+  RenderableString,
   ShellCommandStepConfig,
   StepConfig,
   StepConfigBase,
@@ -82,7 +85,71 @@ const jsonValue = z.custom<JsonValue>(isJsonValue, {
 });
 
 const properties = z.record(z.string().min(1), jsonValue);
-const env = z.record(z.string().min(1), z.string());
+/**
+ * `interpolate('...')`: only `type` and `format`, and a format that parses. Problems are
+ * reported at `path` (the command, list element or env value holding it) or inside it.
+ */
+function checkInterpolate(
+  value: Record<string, unknown>,
+  ctx: IssueSink,
+  path: PropertyKey[],
+): InterpolateDescriptor | undefined {
+  let valid = true;
+  for (const key of Object.keys(value)) {
+    if (key !== 'type' && key !== 'format') {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'unknown key',
+        input: value[key],
+        path: [...path, key],
+        params: { [UNKNOWN_KEY_PARAM]: ['type', 'format'] },
+      });
+      valid = false;
+    }
+  }
+  const format = value.format;
+  if (typeof format !== 'string') {
+    report(
+      ctx,
+      format === undefined
+        ? `${MISSING_FIELD} (expected the text of interpolate("..."))`
+        : `expected a string, got ${describeValue(format)}`,
+      format,
+      [...path, 'format'],
+    );
+    return undefined;
+  }
+  const parsed = parseInterpolation(format);
+  if (!parsed.ok) {
+    report(ctx, `interpolate(${describeValue(format)}): ${parsed.error}`, format, path);
+    return undefined;
+  }
+  return valid ? { type: 'interpolate', format } : undefined;
+}
+
+function isInterpolate(value: unknown): value is Record<string, unknown> {
+  return isPlainObject(value) && value.type === 'interpolate';
+}
+
+/** A string or `interpolate('...')` at `path`; `undefined` (and an issue) otherwise. */
+function checkRenderableString(
+  value: unknown,
+  ctx: IssueSink,
+  path: PropertyKey[],
+): RenderableString | undefined {
+  if (typeof value === 'string') return value;
+  if (isInterpolate(value)) return checkInterpolate(value, ctx, path);
+  report(ctx, `expected a string, got ${describeValue(value)}`, value, path);
+  return undefined;
+}
+
+/** Environment variables: name → string or `interpolate('...')`. */
+const env = z.record(
+  z.string().min(1),
+  z.unknown().transform((value, ctx): RenderableString => {
+    return checkRenderableString(value, ctx, []) ?? z.NEVER;
+  }),
+);
 const nonEmptyString = z.string().min(1);
 const port = z.number().int().min(0).max(65_535);
 
@@ -121,7 +188,7 @@ const builderName = z.string().superRefine((name, ctx) => {
 const COMMAND_HINT =
   'expected a command: a string such as "make test" or a list such as ["make", "test"]';
 
-const command = z.unknown().transform((value, ctx): string | string[] => {
+const command = z.unknown().transform((value, ctx): RenderableString | RenderableString[] => {
   if (value === undefined) {
     report(ctx, `${MISSING_FIELD} (${COMMAND_HINT})`, value);
     return z.NEVER;
@@ -130,13 +197,16 @@ const command = z.unknown().transform((value, ctx): string | string[] => {
     if (value.trim() === '') report(ctx, 'must not be empty', value);
     return value;
   }
+  if (isInterpolate(value)) return checkInterpolate(value, ctx, []) ?? z.NEVER;
   if (Array.isArray(value)) {
     if (value.length === 0) report(ctx, 'must not be empty', value);
-    value.forEach((word: unknown, index) => {
-      if (typeof word !== 'string')
-        report(ctx, `expected a string, got ${describeValue(word)}`, word, [index]);
+    let valid = true;
+    const words = value.map((word: unknown, index) => {
+      const checked = checkRenderableString(word, ctx, [index]);
+      if (checked === undefined) valid = false;
+      return checked ?? '';
     });
-    return value as string[];
+    return valid ? words : z.NEVER;
   }
   report(ctx, `${COMMAND_HINT}, got ${describeValue(value)}`, value);
   return z.NEVER;
@@ -211,7 +281,7 @@ interface ParsedStepFields {
   warnOnFailure?: boolean | undefined;
   alwaysRun?: boolean | undefined;
   workdir?: string | undefined;
-  env?: Record<string, string> | undefined;
+  env?: Record<string, RenderableString> | undefined;
   timeout?: number | null | undefined;
   maxTime?: number | null | undefined;
   logEnviron?: boolean | undefined;
@@ -234,14 +304,29 @@ function stepFields(step: ParsedStepFields, haltOnFailure: boolean): Omit<StepCo
   };
 }
 
-/** Default shell step name: the program's name (`make -j4` → "make"), else "shell". */
-export function defaultShellCommandName(commandLine: string | string[]): string {
-  const first = Array.isArray(commandLine) ? commandLine[0] : commandLine.trim().split(/\s+/)[0];
+/** The text a renderable starts from: the string, or the format of `interpolate(...)`. */
+function templateText(value: RenderableString | undefined): string | undefined {
+  return typeof value === 'string' ? value : value?.format;
+}
+
+/**
+ * Default shell step name: the program's name (`make -j4` → "make"), else "shell". For
+ * `interpolate(...)`, the program's name when the format's first word has no substitution.
+ */
+export function defaultShellCommandName(
+  commandLine: RenderableString | RenderableString[],
+): string {
+  const head = Array.isArray(commandLine) ? commandLine[0] : commandLine;
+  const text = templateText(head);
+  const first = Array.isArray(commandLine) ? text : text?.trim().split(/\s+/)[0];
   const program = first
     ?.split('/')
     .filter((part) => part !== '')
     .at(-1);
-  return program === undefined || program === '' ? CONFIG_DEFAULTS.shellCommand.name : program;
+  const rendered = typeof head === 'object' && program?.includes('%') === true;
+  return program === undefined || program === '' || rendered
+    ? CONFIG_DEFAULTS.shellCommand.name
+    : program;
 }
 
 export const shellCommandSchema = strictObject({
@@ -471,4 +556,5 @@ export const DESCRIPTOR_KINDS: Readonly<Record<string, { noun: string; factory: 
   shellCommand: { noun: 'step', factory: 'shellCommand({ command })' },
   git: { noun: 'step', factory: 'git({ repourl })' },
   force: { noun: 'scheduler', factory: 'forceScheduler({ name, builderNames })' },
+  interpolate: { noun: 'string template', factory: "interpolate('...')" },
 };

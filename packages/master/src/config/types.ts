@@ -22,6 +22,20 @@ export type Properties = Record<string, JsonValue>;
  */
 export type DurationInput = number | string;
 
+/**
+ * A string computed when the step starts, from the build's properties and source stamp:
+ * Buildbot's `util.Interpolate`. Made by `interpolate('...')`; a plain descriptor, so it
+ * stays in the normalized config as it is (the format is checked, not rendered).
+ */
+export interface InterpolateDescriptor {
+  type: 'interpolate';
+  /** `%(prop:name)s`, `%(src::branch)s`, `%%` …; see docs/config.md. */
+  format: string;
+}
+
+/** A string, or one rendered at step start. */
+export type RenderableString = string | InterpolateDescriptor;
+
 export type GitMode = 'incremental' | 'full';
 export type GitMethod = 'clobber' | 'fresh' | 'clean' | 'copy';
 
@@ -60,8 +74,8 @@ export interface StepOptions {
   alwaysRun?: boolean;
   /** Directory on the worker, relative to the builder's directory. */
   workdir?: string;
-  /** Extra environment variables for the command. */
-  env?: Record<string, string>;
+  /** Extra environment variables for the command (values may be `interpolate(...)`). */
+  env?: Record<string, RenderableString>;
   /** Kill the command after this long without output; `null`: never. */
   timeout?: DurationInput | null;
   /** Kill the command after this long in total; `null`: never. */
@@ -71,8 +85,11 @@ export interface StepOptions {
 }
 
 export interface ShellCommandOptions extends StepOptions {
-  /** A string runs through `/bin/sh -c`; a list runs the program directly. */
-  command: string | string[];
+  /**
+   * A string runs through `/bin/sh -c`; a list runs the program directly. Either (or any
+   * element of the list) may be `interpolate('...')`, rendered when the step starts.
+   */
+  command: RenderableString | RenderableString[];
   wantStdout?: boolean;
   wantStderr?: boolean;
 }
@@ -228,7 +245,7 @@ export interface StepConfigBase {
   warnOnFailure: boolean;
   alwaysRun: boolean;
   workdir: string;
-  env: Record<string, string>;
+  env: Record<string, RenderableString>;
   /** Milliseconds without output before the command is killed; `null`: never. */
   timeout: number | null;
   /** Milliseconds in total before the command is killed; `null`: never. */
@@ -238,7 +255,7 @@ export interface StepConfigBase {
 
 export interface ShellCommandStepConfig extends StepConfigBase {
   type: 'shellCommand';
-  command: string | string[];
+  command: RenderableString | RenderableString[];
   wantStdout: boolean;
   wantStderr: boolean;
 }

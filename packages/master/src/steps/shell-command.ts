@@ -1,12 +1,18 @@
-/** `shellCommand`: runs one command on the worker and stores its output in the `stdio` log. */
+/**
+ * `shellCommand`: runs one command on the worker and stores its output in the `stdio` log.
+ * The command and env values may be `interpolate('...')`: they are rendered when the step
+ * starts, from the build's properties and source stamp.
+ */
+import type { RenderableString } from '../config/types.js';
 import type { Result } from '../results.js';
 import { BuildStep, type StepFlags, type StepRuntime } from './build-step.js';
 import { commandResult } from './command-result.js';
+import { renderCommand, renderEnv, renderableText } from './renderables.js';
 
 export interface ShellCommandOptions {
-  command: string | string[];
+  command: RenderableString | RenderableString[];
   workdir: string;
-  env: Record<string, string>;
+  env: Record<string, RenderableString>;
   /** Seconds without output before the worker kills the command. */
   timeoutSeconds: number | null;
   /** Seconds in all before the worker kills the command. */
@@ -18,10 +24,16 @@ export interface ShellCommandOptions {
   descriptionDone: string | null;
 }
 
-export function shellArgs(runtime: StepRuntime, o: ShellCommandOptions, command: string | string[]) {
+/** The `shell` remote command's arguments, with the command and env already rendered. */
+export function shellArgs(
+  runtime: StepRuntime,
+  o: ShellCommandOptions,
+  command: string | string[],
+  env: Record<string, string>,
+) {
   return {
     workdir: runtime.workerPath(o.workdir),
-    env: o.env,
+    env,
     want_stdout: o.wantStdout,
     want_stderr: o.wantStderr,
     logfiles: {},
@@ -37,6 +49,9 @@ export function shellArgs(runtime: StepRuntime, o: ShellCommandOptions, command:
 }
 
 export class ShellCommandStep extends BuildStep {
+  /** The command as sent to the worker, once the step has started. */
+  private rendered: string | string[] | null = null;
+
   constructor(
     name: string,
     flags: StepFlags,
@@ -48,14 +63,24 @@ export class ShellCommandStep extends BuildStep {
   describe(done: boolean): string {
     const custom = done ? this.options.descriptionDone : this.options.description;
     if (custom) return custom;
-    const command = Array.isArray(this.options.command) ? this.options.command.join(' ') : this.options.command;
+    const words = this.rendered ?? this.options.command;
+    const command = Array.isArray(words)
+      ? words.map(renderableText).join(' ')
+      : renderableText(words);
     const short = command.length > 40 ? `${command.slice(0, 37)}...` : command;
     return `'${short}'`;
   }
 
   async run(runtime: StepRuntime): Promise<Result> {
+    const command = renderCommand(this.options.command, runtime);
+    const env = renderEnv(this.options.env, runtime);
+    this.rendered = command;
     const log = await runtime.addLog('stdio');
-    const result = await runtime.runCommand('shell', shellArgs(runtime, this.options, this.options.command), { log });
+    const result = await runtime.runCommand(
+      'shell',
+      shellArgs(runtime, this.options, command, env),
+      { log },
+    );
     return commandResult(result, runtime.stopping);
   }
 }
