@@ -112,7 +112,7 @@ describe('attach', () => {
     ).rejects.toThrow("unrecognized WorkerCommand 'frobnicate'");
     await expect(
       connection.request('start_command', { command_id: 'y', command_name: 'shell', args: {} }),
-    ).rejects.toThrow('shell command missing args: workdir, command');
+    ).rejects.toThrow('shell command is missing args: workdir, command');
     await expect(
       connection.request('set_worker_settings', { args: { newline_re: '\\n' } }),
     ).rejects.toThrow('message did not contain obligatory settings for worker');
@@ -279,6 +279,13 @@ describe('file system commands', () => {
     });
     expect(lastRc(result)).toBe(0);
     await writeFile(path.join(dir, 'a', 'file.txt'), 'twelve bytes');
+
+    result = await connection.runCommand('mkdir', { paths: ['/proc/no-such-dir/x'] });
+    expect(lastRc(result)).toBe(2);
+    expect(result.updates.map((entry) => entry[0])).toEqual(['rc', 'elapsed', 'header']);
+    expect(streamText(result, 'header')).toBe(
+      'mkdir: No such file or directory: /proc/no-such-dir/x\n',
+    );
 
     result = await connection.runCommand('stat', { path: path.join(dir, 'a', 'file.txt') });
     expect(lastRc(result)).toBe(0);

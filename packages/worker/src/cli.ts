@@ -3,11 +3,12 @@
  * WorkerAgent until SIGTERM/SIGINT (or the master's `shutdown`), then exit.
  * Exit codes: 0 stopped cleanly, 1 gave up (refused credentials), 2 bad arguments.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { WorkerAgent, workerEnvironment } from './agent.js';
 import { createStderrLogger, type WorkerLogger } from './logger.js';
+import { makeDirsSync } from './make-dirs.js';
 
 export const USAGE = `Usage: yardmaster-worker --master HOST:PORT[,HOST2:PORT] --name NAME --basedir DIR [options]
 
@@ -173,7 +174,7 @@ export async function workerMain(
   }
   try {
     if (!statSync(parsed.basedir, { throwIfNoEntry: false })) {
-      mkdirSync(parsed.basedir, { recursive: true });
+      makeDirsSync(parsed.basedir);
       logger.info(`created basedir ${parsed.basedir}`);
     } else if (!statSync(parsed.basedir).isDirectory()) {
       stderr(`yardmaster-worker: basedir ${parsed.basedir} exists and is not a directory\n`);

@@ -19,7 +19,7 @@
  * killed but exiting 0) and `elapsedTime=S.SSSSSS\n`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { LogfileSpec } from '@yardmaster/protocol';
 import type { RawUpdate } from './commands/base.js';
 import type { WorkerLogger } from './logger.js';
+import { makeDirsSync } from './make-dirs.js';
 import { pythonBytesRepr, pythonRepr, shellQuote, systemErrorInfo } from './python-format.js';
 
 /** A command word: the real text runs, the fake text is shown (obfuscated secrets). */
@@ -169,7 +170,7 @@ export class RunProcess {
   }
 
   #startCommand(): void {
-    mkdirSync(this.#workdir, { recursive: true });
+    makeDirsSync(this.#workdir);
     const updates = this.#sendUpdate;
     updates([['header', `${this.#display}\n`]]);
 

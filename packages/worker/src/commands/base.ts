@@ -178,7 +178,7 @@ export class ArgsReader {
   /** Throw CommandArgsError listing every problem found so far. */
   check(): void {
     const problems: string[] = [];
-    if (this.#missing.length > 0) problems.push(`missing args: ${this.#missing.join(', ')}`);
+    if (this.#missing.length > 0) problems.push(`is missing args: ${this.#missing.join(', ')}`);
     problems.push(...this.#invalid);
     if (problems.length > 0) {
       throw new CommandArgsError(`${this.#commandName} command ${problems.join('; ')}`);

@@ -7,10 +7,11 @@
  * `rc` = the errno (mkdir, rmfile, stat, listdir, glob), or the rc of the failed `rm`/`cp`
  * process (rmdir, cpdir, which run `rm -rf` / `cp -R -P -p -v` with full command headers).
  */
-import { mkdir, readdir, stat, unlink } from 'node:fs/promises';
+import { readdir, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { StatTuple } from '@yardmaster/protocol';
 import { pythonGlob } from '../glob.js';
+import { makeDirs } from '../make-dirs.js';
 import { systemErrorInfo } from '../python-format.js';
 import { RunProcess } from '../run-process.js';
 import { ArgsReader, WorkerCommand, type CommandContext } from './base.js';
@@ -47,7 +48,7 @@ export class MakeDirectoryCommand extends FsCommand {
   protected override async start(): Promise<void> {
     for (const dirname of this.#paths) {
       try {
-        await mkdir(this.resolvePath(dirname), { recursive: true });
+        await makeDirs(this.resolvePath(dirname));
       } catch (error) {
         this.sendFailure(error, dirname);
         return;
@@ -245,7 +246,7 @@ export class CopyDirectoryCommand extends ProcessFsCommand {
   protected override async start(): Promise<void> {
     const from = path.resolve(this.context.basedir, this.#from);
     const to = path.resolve(this.context.basedir, this.#to);
-    await mkdir(path.dirname(to), { recursive: true });
+    await makeDirs(path.dirname(to));
     const rc = await this.runHelper(['cp', '-R', '-P', '-p', '-v', from, to]);
     this.sendStatus([['rc', rc]]);
   }

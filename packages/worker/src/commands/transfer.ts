@@ -14,10 +14,11 @@
  * failure (the `complete` message carries it). An interrupt stops at the next block.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { chmod, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { WorkerToMasterOp } from '@yardmaster/protocol';
+import { makeDirs } from '../make-dirs.js';
 import { systemErrorInfo } from '../python-format.js';
 import { writeTarArchive, type TarCompression } from '../tar-writer.js';
 import { ArgsReader, WorkerCommand, type CommandContext } from './base.js';
@@ -225,7 +226,7 @@ export class DownloadFileCommand extends TransferCommand {
   protected override async start(): Promise<void> {
     let handle: FileHandle | undefined;
     try {
-      await mkdir(path.dirname(this.#path), { recursive: true });
+      await makeDirs(path.dirname(this.#path));
       handle = await open(this.#path, 'w');
       if (this.#mode !== undefined) await chmod(this.#path, this.#mode);
     } catch (error) {
