@@ -1,0 +1,113 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_WORKER_SETTINGS } from '@yardmaster/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommandSession, type ActiveSettings } from './command-session.js';
+import { silentLogger } from './logger.js';
+import { pythonRegexToJs } from './python-regex.js';
+
+const settings: ActiveSettings = {
+  newlineRe: pythonRegexToJs(DEFAULT_WORKER_SETTINGS.newline_re),
+  maxLineLength: 4096,
+  bufferSize: 65536,
+  bufferTimeoutMs: 5000,
+};
+
+let basedir: string;
+beforeAll(async () => {
+  basedir = await mkdtemp(path.join(tmpdir(), 'ym-session-'));
+});
+afterAll(async () => {
+  await rm(basedir, { recursive: true, force: true });
+});
+
+function session(commandName: string, args: unknown, fail?: (op: string) => boolean) {
+  const sent: [string, Record<string, unknown>][] = [];
+  const created = new CommandSession({
+    commandId: '7',
+    commandName,
+    args,
+    basedir,
+    environ: {},
+    settings,
+    logger: silentLogger,
+    clock: () => 100,
+    request: (op, fields) => {
+      sent.push([op, fields]);
+      return fail?.(op) ? Promise.reject(new Error(`${op} refused`)) : Promise.resolve(null);
+    },
+  });
+  return { created, sent };
+}
+
+describe('CommandSession', () => {
+  it('sends the updates, then complete with null args', async () => {
+    const { created, sent } = session('listdir', { path: basedir });
+    created.start();
+    await created.done;
+    expect(sent).toEqual([
+      [
+        'update',
+        {
+          args: [
+            ['files', []],
+            ['rc', 0],
+            ['elapsed', expect.any(Number)],
+          ],
+          command_id: '7',
+        },
+      ],
+      ['complete', { args: null, command_id: '7' }],
+    ]);
+    expect(created.state).toBe('completed');
+  });
+
+  it('flushes a partial header line before complete', async () => {
+    const { created, sent } = session('rmfile', { path: 'missing' });
+    created.start();
+    await created.done;
+    const args = sent.flatMap(([op, fields]) =>
+      op === 'update' ? (fields['args'] as unknown[]) : [],
+    );
+    expect(args).toEqual([
+      ['rc', 2],
+      ['elapsed', expect.any(Number)],
+      ['header', [`rmfile: No such file or directory: missing\n`, [42], [100]]],
+    ]);
+    expect(sent.at(-1)?.[0]).toBe('complete');
+  });
+
+  it('puts a failure into complete and still ends', async () => {
+    const { created, sent } = session(
+      'upload_file',
+      { path: path.join(basedir, 'nothing'), maxsize: null, blocksize: 10 },
+      (op) => op === 'update_upload_file_close',
+    );
+    created.start();
+    await created.done;
+    expect(sent.at(-1)).toEqual([
+      'complete',
+      { args: 'Error: update_upload_file_close refused', command_id: '7' },
+    ]);
+  });
+
+  it('refuses unknown commands and bad args before running anything', () => {
+    expect(() => session('frobnicate', {})).toThrow("unrecognized WorkerCommand 'frobnicate'");
+    expect(() => session('mkdir', { paths: 3 })).toThrow(
+      'mkdir command paths must be a list of strings',
+    );
+    expect(() => session('upload_file', { path: 'x', maxsize: null })).toThrow(
+      'upload_file command is missing args: blocksize',
+    );
+  });
+
+  it('sends nothing once abandoned', async () => {
+    const { created, sent } = session('listdir', { path: basedir });
+    created.abandon();
+    created.start();
+    await created.done;
+    expect(sent).toEqual([]);
+    expect(created.state).toBe('abandoned');
+  });
+});
