@@ -12,6 +12,12 @@ export {
 } from './errors.js';
 export { MsgpackPeer, errorText, type MsgpackPeerOptions } from './peer.js';
 export {
+  FIXTURES_DIR,
+  fromFixtureJson,
+  loadGoldenFixtures,
+  type GoldenFixture,
+} from './fixtures.js';
+export {
   MASTER_TO_WORKER_OPS,
   PROTOCOL_NAME,
   WORKER_TO_MASTER_OPS,

@@ -150,6 +150,7 @@ export class WorkerAgent {
       await this.#sleep(delay);
     }
     this.#state = 'stopped';
+    this.#logger.info(`worker stopped (${this.#stopReason})`);
     this.#resolveFinished(this.#stopReason);
   }
 

@@ -280,7 +280,7 @@ export class RunProcess {
     this.#cancelTimers();
     const elapsed = (performance.now() - this.#startTime) / 1000;
     this.#logger.info(
-      `command finished with signal ${signalNumber ?? 'None'}, exit code ${exitCode}, elapsedTime: ${elapsed.toFixed(6)}`,
+      `command finished with signal ${signalNumber ?? 'None'}, exit code ${signalNumber === null ? exitCode : 'None'}, elapsedTime: ${elapsed.toFixed(6)}`,
     );
     await Promise.all(this.#watchers.map((watcher) => watcher.stop()));
     const rc = signalNumber === null ? exitCode : -1;
