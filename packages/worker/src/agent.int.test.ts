@@ -256,6 +256,53 @@ describe('shell', () => {
     await waitFor(() => !processGroupAlive(pid), 5000, `process group ${pid} to die`);
   });
 
+  it('kills a command that runs longer than maxTime', async () => {
+    const connection = await attach();
+    const result = await connection.runCommand('shell', {
+      workdir: basedir,
+      command: 'while true; do echo tick; sleep 0.05; done',
+      timeout: 10,
+      maxTime: 0.3,
+    });
+    expect(lastRc(result)).toBe(-1);
+    const header = streamText(result, 'header');
+    expect(header).toContain(' (timeout 10 secs) (maxTime 0.3 secs)\n');
+    expect(header).toContain('command timed out: 0.3 seconds elapsed running');
+    expect(streamText(result, 'stdout')).toContain('tick\n');
+  });
+
+  it('with sigtermTime sends SIGTERM first, then interruptSignal', async () => {
+    const connection = await attach();
+    const record = await connection.startCommand('shell', {
+      workdir: basedir,
+      command: "trap 'echo got TERM' TERM; echo ready; while true; do sleep 0.05; done",
+      sigtermTime: 0.3,
+      interruptSignal: 'KILL',
+    });
+    await waitFor(() => streamText(record, 'stdout').includes('ready'), 5000, 'ready');
+    await connection.request('interrupt_command', { command_id: record.commandId, why: 'stop' });
+    await expect(record.completed).resolves.toBeNull();
+    expect(streamText(record, 'stdout')).toContain('got TERM');
+    expect(lastRc(record)).toBe(-1);
+    expect(streamText(record, 'header')).toContain('process killed by signal 9\n');
+  });
+
+  it('sends logfiles contents as log updates', async () => {
+    const connection = await attach();
+    const result = await connection.runCommand('shell', {
+      workdir: 'build',
+      command: 'printf "one\\ntwo\\n" > test.log; echo done',
+      logfiles: { 'test.log': 'test.log', follow: { filename: 'other.log', follow: true } },
+    });
+    expect(lastRc(result)).toBe(0);
+    expect(updateValues(result, 'log')).toEqual([
+      ['test.log', ['one\ntwo\n', [3, 7], [expect.any(Number), expect.any(Number)]]],
+    ]);
+    expect(streamText(result, 'header')).toContain(
+      " watching logfiles {'test.log': 'test.log', 'follow': {'filename': 'other.log', 'follow': True}}\n",
+    );
+  });
+
   it('feeds initial_stdin and honours want_stdout', async () => {
     const connection = await attach();
     const result = await connection.runCommand('shell', {
