@@ -43,6 +43,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['**/*.int.test.ts'],
+          // One PostgreSQL server for the project's files: inject('postgresUrl').
+          globalSetup: ['packages/testkit/src/postgres-global-setup.ts'],
           exclude: excludeAlways,
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -57,6 +59,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['**/*.e2e.test.ts', 'test/**/*.test.ts'],
+          globalSetup: ['packages/testkit/src/postgres-global-setup.ts'],
           exclude: [...excludeAlways, '**/*.int.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,

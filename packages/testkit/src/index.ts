@@ -25,3 +25,4 @@ export {
   resourcesAbove,
   type ResourceCounts,
 } from './leak-check.js';
+export { startPostgres, createTestDatabase, postgresBinDir, type PostgresServer } from './postgres.js';

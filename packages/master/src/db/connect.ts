@@ -8,7 +8,8 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import type { Dialect } from './migrations/column-types.js';
@@ -40,11 +41,62 @@ export function sqlitePathFromUrl(url: string, basedir: string): string {
   return path.isAbsolute(file) ? file : path.resolve(basedir, file);
 }
 
-export async function openDatabase(url: string, basedir: string): Promise<DatabaseHandle> {
-  if (/^postgres(ql)?:\/\//.test(url)) {
+/** The URL with its password replaced, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+// int8 (count(*), bigint timestamps) as JS numbers: our values stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export interface OpenOptions {
+  /** Size of the PostgreSQL connection pool (default 10). */
+  poolSize?: number;
+  /** Run migrations (default true). */
+  migrate?: boolean;
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client that loses its connection (server restart) must not crash the master.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
     throw new YardmasterError(
-      'db_unsupported',
-      `PostgreSQL (${url.replace(/\/\/[^@]*@/, '//***@')}) is not supported by this build yet; use a sqlite:// URL`,
+      'db_open_failed',
+      `cannot connect to PostgreSQL at ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}; check the URL, that the server runs and accepts this user`,
+      { cause: error },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const handle: DatabaseHandle = {
+    db,
+    dialect: 'postgres',
+    description: redactUrl(url),
+    close: () => db.destroy(),
+  };
+  if (options.migrate !== false) await migrateToLatest(handle);
+  return handle;
+}
+
+export async function openDatabase(
+  url: string,
+  basedir: string,
+  options: OpenOptions = {},
+): Promise<DatabaseHandle> {
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
+  if (!url.startsWith('sqlite:')) {
+    throw new YardmasterError(
+      'db_url_invalid',
+      `database URL "${redactUrl(url)}" is neither sqlite:// nor postgresql://; see docs/config.md (db.url)`,
     );
   }
   const file = sqlitePathFromUrl(url, basedir);
@@ -70,7 +122,7 @@ export async function openDatabase(url: string, basedir: string): Promise<Databa
     description: file,
     close: () => db.destroy(),
   };
-  await migrateToLatest(handle);
+  if (options.migrate !== false) await migrateToLatest(handle);
   return handle;
 }
 
