@@ -23,7 +23,7 @@ import type { BuilderRuntime } from './process/builder-runtime.js';
 import { createStep } from './steps/step-factory.js';
 import { ForceScheduler } from './schedulers/force-scheduler.js';
 import { createApiServer } from './api/server.js';
-import type { ForceResult, ForceSchedulerDescription, MasterControl } from './api/control.js';
+import type { ForceResult, ForceSchedulerDescription, MasterControl, SchedulerDescription } from './api/control.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 
 export interface MasterOptions {
@@ -180,6 +180,10 @@ export class Master implements MasterControl {
 
   forceSchedulers(): ForceSchedulerDescription[] {
     return [...this.schedulers.values()].map((s) => s.describe());
+  }
+
+  configuredSchedulers(): SchedulerDescription[] {
+    return this.config.schedulers.map((s) => ({ name: s.name, enabled: true, masterid: this.masterid }));
   }
 
   async force(

@@ -13,6 +13,7 @@ interface RpcCall {
   params: Record<string, unknown>;
 }
 
+export const RPC_PARSE_ERROR = -32700;
 export const RPC_INVALID_REQUEST = -32600;
 export const RPC_METHOD_NOT_FOUND = -32601;
 export const RPC_INVALID_PARAMS = -32602;
@@ -33,7 +34,8 @@ function parseCall(request: FastifyRequest): RpcCall | string {
   if (call.jsonrpc !== '2.0') return 'expected "jsonrpc": "2.0"';
   if (typeof call.method !== 'string') return 'expected a string "method"';
   const params = call.params ?? {};
-  if (params === null || typeof params !== 'object' || Array.isArray(params)) return '"params" must be an object';
+  if (params === null || typeof params !== 'object' || Array.isArray(params))
+    return '"params" must be an object';
   return { id: call.id, method: call.method, params: params as Record<string, unknown> };
 }
 
@@ -46,7 +48,13 @@ async function handle(
   if (typeof call === 'string') return rpcError(reply, 400, null, RPC_INVALID_REQUEST, call);
   const method = methods[call.method];
   if (!method) {
-    return rpcError(reply, 400, call.id, RPC_METHOD_NOT_FOUND, `unknown method "${call.method}" (possible: ${Object.keys(methods).join(', ')})`);
+    return rpcError(
+      reply,
+      400,
+      call.id,
+      RPC_METHOD_NOT_FOUND,
+      `unknown method "${call.method}" (possible: ${Object.keys(methods).join(', ')})`,
+    );
   }
   try {
     const result = await method(call.params);
@@ -57,12 +65,20 @@ async function handle(
       return rpcError(reply, error.httpStatus, call.id, code, error.message);
     }
     request.log.error({ err: error }, 'control call failed');
-    return rpcError(reply, 500, call.id, RPC_INTERNAL_ERROR, error instanceof Error ? error.message : String(error));
+    return rpcError(
+      reply,
+      500,
+      call.id,
+      RPC_INTERNAL_ERROR,
+      error instanceof Error ? error.message : String(error),
+    );
   }
 }
 
 function reasonOf(params: Record<string, unknown>, fallback: string): string {
-  return typeof params.reason === 'string' && params.reason.trim() !== '' ? params.reason : fallback;
+  return typeof params.reason === 'string' && params.reason.trim() !== ''
+    ? params.reason
+    : fallback;
 }
 
 export function registerControlRoutes(app: FastifyInstance, control: MasterControl): void {
@@ -72,22 +88,32 @@ export function registerControlRoutes(app: FastifyInstance, control: MasterContr
       force: async (params) => {
         const owner = typeof params.owner === 'string' ? params.owner : null;
         const { buildsetid, buildrequestids } = await control.force(name, params, owner);
-        return [buildsetid, Object.fromEntries(Object.entries(buildrequestids).map(([k, v]) => [String(k), v]))];
+        return [
+          buildsetid,
+          Object.fromEntries(Object.entries(buildrequestids).map(([k, v]) => [String(k), v])),
+        ];
       },
     });
   });
 
   app.post('/api/v2/builds/:buildid', async (request, reply) => {
     const { buildid } = request.params as { buildid: string };
-    if (!/^\d+$/.test(buildid)) return rpcError(reply, 400, null, RPC_INVALID_PARAMS, `invalid build id "${buildid}"`);
+    if (!/^\d+$/.test(buildid))
+      return rpcError(reply, 400, null, RPC_INVALID_PARAMS, `invalid build id "${buildid}"`);
     return handle(request, reply, {
       stop: async (params) => {
         await control.stopBuild(Number(buildid), reasonOf(params, 'stopped from the API'));
         return null;
       },
       rebuild: async (params) => {
-        const { buildsetid, buildrequestids } = await control.rebuild(Number(buildid), reasonOf(params, 'rebuild'));
-        return [buildsetid, Object.fromEntries(Object.entries(buildrequestids).map(([k, v]) => [String(k), v]))];
+        const { buildsetid, buildrequestids } = await control.rebuild(
+          Number(buildid),
+          reasonOf(params, 'rebuild'),
+        );
+        return [
+          buildsetid,
+          Object.fromEntries(Object.entries(buildrequestids).map(([k, v]) => [String(k), v])),
+        ];
       },
     });
   });

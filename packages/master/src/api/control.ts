@@ -15,10 +15,24 @@ export interface ForceSchedulerDescription {
   all_fields: unknown[];
 }
 
+/** A configured scheduler of this master, for `GET /api/v2/schedulers`. */
+export interface SchedulerDescription {
+  name: string;
+  enabled: boolean;
+  /** The master running it. */
+  masterid: number;
+}
+
 export interface MasterControl {
   forceSchedulers(): ForceSchedulerDescription[];
+  /** Every configured scheduler (force and others), in config order. */
+  configuredSchedulers(): SchedulerDescription[];
   /** Throws NotFoundError for an unknown scheduler, BadRequestError for bad params. */
-  force(schedulerName: string, params: Record<string, unknown>, owner: string | null): Promise<ForceResult>;
+  force(
+    schedulerName: string,
+    params: Record<string, unknown>,
+    owner: string | null,
+  ): Promise<ForceResult>;
   /** Throws NotFoundError for an unknown build. */
   stopBuild(buildid: number, reason: string): Promise<void>;
   rebuild(buildid: number, reason: string): Promise<ForceResult>;

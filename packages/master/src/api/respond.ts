@@ -1,55 +1,124 @@
-/** Buildbot's response envelope: `{"<plural>": [...], "meta": {...}}`, a list even for one entity. */
-import { selectFields, type ResultSpec } from '../data/result-spec.js';
-import { NotFoundError } from '../errors.js';
+/**
+ * Buildbot's response envelope, `{"<plural>": [...], "meta": {...}}` (a list even for one
+ * entity), the result-spec applied in memory for the small collections not worth SQL, and
+ * the JSON encoding: compact, with object keys sorted, as Buildbot's `json.dumps(...,
+ * sort_keys=True, separators=(',', ':'))` writes it.
+ */
+import { selectFields, type Filter, type ResultSpec } from '../data/result-spec.js';
 
-export function collection<T extends object>(plural: string, items: T[], spec: ResultSpec, total?: number) {
-  return { [plural]: selectFields(items, spec.fields), meta: { total: total ?? items.length } };
+export interface Envelope {
+  [plural: string]: unknown;
+  meta: { total?: number };
 }
 
-export function single<T extends object>(plural: string, item: T | undefined, spec: ResultSpec, what: string) {
-  if (!item) throw new NotFoundError(`${what} not found`);
+/** A collection: `meta.total` counts every match before `limit`/`offset` (see decision 0005). */
+export function collection(
+  plural: string,
+  items: object[],
+  spec: ResultSpec,
+  total: number,
+): Envelope {
+  return { [plural]: selectFields(items, spec.fields), meta: { total } };
+}
+
+/** A single entity, still in a list; `meta` is empty, as in Buildbot. */
+export function single(plural: string, item: object, spec: ResultSpec): Envelope {
   return { [plural]: selectFields([item], spec.fields), meta: {} };
 }
 
-/** Applies filters, order and paging in memory, for small collections not worth SQL. */
-export function inMemory<T extends object>(items: T[], spec: ResultSpec): { items: T[]; total: number } {
-  let out = items.filter((item) =>
-    spec.filters.every((f) => {
-      const value = (item as Record<string, unknown>)[f.field];
-      const as = (v: unknown) => (typeof value === 'number' ? Number(v) : typeof value === 'boolean' ? ['true', '1'].includes(String(v)) : String(v));
-      const vs = f.values.map(as);
-      const first = vs[0];
-      switch (f.op) {
-        case 'eq':
-          return vs.some((v) => v === value);
-        case 'ne':
-          return first !== value;
-        case 'in':
-          return vs.includes(value as never);
-        case 'notin':
-          return !vs.includes(value as never);
-        case 'contains':
-          return Array.isArray(value) ? value.includes(first) : String(value).includes(String(first));
-        case 'lt':
-          return (value as number) < (first as number);
-        case 'le':
-          return (value as number) <= (first as number);
-        case 'gt':
-          return (value as number) > (first as number);
-        case 'ge':
-          return (value as number) >= (first as number);
+type Scalar = string | number | boolean | null;
+
+function matches(value: unknown, filter: Filter): boolean {
+  const vs = filter.values as Scalar[];
+  const first = vs[0] ?? null;
+  const plural = vs.length > 1;
+  const isIn = () => vs.some((v) => v === value);
+  switch (filter.op) {
+    case 'eq':
+      return plural ? isIn() : value === first;
+    case 'ne':
+      return plural ? !isIn() : value !== first;
+    case 'in':
+      return isIn();
+    case 'notin':
+      return !isIn();
+    case 'contains':
+      if (Array.isArray(value)) return vs.some((v) => (value as unknown[]).includes(v));
+      return typeof value === 'string' && vs.some((v) => value.includes(String(v)));
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge': {
+      if (value === null || value === undefined || first === null) return false;
+      const a = value as number | string;
+      const b = first as number | string;
+      if (filter.op === 'lt') return a < b;
+      if (filter.op === 'le') return a <= b;
+      if (filter.op === 'gt') return a > b;
+      return a >= b;
+    }
+  }
+}
+
+/** Buildbot's order: NULLs sort before every value (so last when descending). */
+function compare(x: unknown, y: unknown): number {
+  if (x === y) return 0;
+  if (x === null || x === undefined) return -1;
+  if (y === null || y === undefined) return 1;
+  return (x as number | string) < (y as number | string)
+    ? -1
+    : (x as number | string) > (y as number | string)
+      ? 1
+      : 0;
+}
+
+/** Applies filters, order and paging in memory; `total` counts matches before paging. */
+export function inMemory<T extends object>(
+  items: T[],
+  spec: ResultSpec,
+): { items: T[]; total: number } {
+  const field = (item: T, name: string) => (item as Record<string, unknown>)[name];
+  const out = items.filter((item) => spec.filters.every((f) => matches(field(item, f.field), f)));
+  if (spec.order.length > 0) {
+    out.sort((a, b) => {
+      for (const o of spec.order) {
+        const c = compare(field(a, o.field), field(b, o.field));
+        if (c !== 0) return o.descending ? -c : c;
       }
-    }),
-  );
-  for (const o of [...spec.order].reverse()) {
-    out = [...out].sort((a, b) => {
-      const x = (a as Record<string, unknown>)[o.field] as number | string;
-      const y = (b as Record<string, unknown>)[o.field] as number | string;
-      const c = x < y ? -1 : x > y ? 1 : 0;
-      return o.descending ? -c : c;
+      return 0;
     });
   }
-  const total = out.length;
   const end = spec.limit === null ? undefined : spec.offset + spec.limit;
-  return { items: out.slice(spec.offset, end), total };
+  return { items: out.slice(spec.offset, end), total: out.length };
+}
+
+/** Compact JSON with every object's keys sorted (undefined members dropped, as JSON does). */
+export function toJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value))
+        return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : toJson(v))).join(',')}]`;
+      const withToJson = value as { toJSON?: () => unknown };
+      if (typeof withToJson.toJSON === 'function') return toJson(withToJson.toJSON());
+      const record = value as Record<string, unknown>;
+      const parts: string[] = [];
+      for (const key of Object.keys(record).sort()) {
+        const v = record[key];
+        if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+        parts.push(`${JSON.stringify(key)}:${toJson(v)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      return 'null';
+  }
 }

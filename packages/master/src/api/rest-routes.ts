@@ -1,195 +1,525 @@
-/** The Data API v2 read paths (`GET /api/v2/...`), shaped like Buildbot's. */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+/**
+ * The Data API v2 read paths (`GET /api/v2/...`), shaped like Buildbot 3.7's
+ * (`buildbot/data/*.py`): every path of Buildbot's endpoints for builders, builds, build
+ * requests, buildsets, workers, steps, logs (with `/contents` and `/raw`), changes, change
+ * sources, masters, schedulers, force schedulers, source stamps and properties.
+ *
+ * One Fastify route takes `/api/v2/*`; a PathRouter picks the endpoint, whose resource
+ * type checks the query options; the DB-backed collections filter, order and page in SQL
+ * (one query for the page and one for `meta.total`), the small ones in memory. An unknown
+ * path is a 404 "Invalid path: ..."; a bad query option a 400 naming it.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DataApi } from '../data/data-api.js';
-import { BadRequestError, NotFoundError } from '../errors.js';
-import type { ResultSpec } from '../data/result-spec.js';
+import type { BuilderEntity } from '../data/builders.js';
+import type { BuildEntity } from '../data/builds.js';
+import type { StepEntity } from '../data/steps.js';
+import type { LogEntity } from '../data/logs.js';
+import type { WorkerEntity } from '../data/workers.js';
+import { EMPTY_SPEC, type ResultSpec } from '../data/result-spec.js';
+import { NotFoundError } from '../errors.js';
+import { ENTITY_TYPES, ROOT_LINKS, type EntityType, type EntityTypeName } from './entity-types.js';
+import { PathRouter, splitPath, type PathParams } from './path-router.js';
 import { parseResultSpec, type Query } from './query-options.js';
-import { collection, inMemory, single } from './respond.js';
+import { collection, inMemory, single, toJson } from './respond.js';
 import type { MasterControl } from './control.js';
 
-type Params = Record<string, string>;
+/** Returned by an endpoint that has already sent its own response (a raw log). */
+const SENT = Symbol('sent');
 
-function id(value: string | undefined, what: string): number {
-  if (value === undefined || !/^\d+$/.test(value)) throw new BadRequestError(`invalid ${what} "${value ?? ''}": expected a number`);
-  return Number(value);
+interface Endpoint {
+  type: EntityType;
+  collection: boolean;
+  run(params: PathParams, spec: ResultSpec, reply: FastifyReply): Promise<object | typeof SENT>;
 }
 
-function spec(request: FastifyRequest): ResultSpec {
-  return parseResultSpec(request.query as Query);
+type Listing = { items: object[]; total: number };
+
+const API_PREFIX = '/api/v2';
+
+/** Paths naming one build, one step, one log (Buildbot's BuildNestingMixin). */
+const BUILD_PATHS = ['/builds/n:buildid', '/builders/k:builder/builds/n:number'];
+const STEP_PATHS = ['/steps/n:stepid', ...BUILD_PATHS.map((b) => `${b}/steps/k:step`)];
+const LOG_PATHS = ['/logs/n:logid', ...STEP_PATHS.map((s) => `${s}/logs/k:slug`)];
+
+/** A single entity's spec: Buildbot applies only `field=` to it. */
+function singleSpec(spec: ResultSpec): ResultSpec {
+  return { ...spec, order: [], limit: null, offset: 0 };
 }
 
-export function registerRestRoutes(app: FastifyInstance, data: DataApi, control: MasterControl): void {
-  const get = (url: string, handler: (params: Params, spec: ResultSpec) => Promise<object>) => {
-    app.get(`/api/v2${url}`, async (request) => handler(request.params as Params, spec(request)));
-  };
+function num(params: PathParams, name: string): number {
+  return Number(params[name]);
+}
 
-  const builderId = async (idOrName: string): Promise<number> => {
-    const builder = await data.builders.get(/^\d+$/.test(idOrName) ? Number(idOrName) : idOrName);
-    if (!builder) throw new NotFoundError(`builder "${idOrName}" not found`);
-    return builder.builderid;
-  };
+function key(params: PathParams, name: string): number | string {
+  const value = params[name];
+  return value === undefined ? '' : value;
+}
 
-  app.get('/api/v2', async () => ({
-    api_version: 2,
-    rootlinks: ['builders', 'builds', 'buildrequests', 'workers', 'buildsets', 'masters', 'forceschedulers', 'steps', 'logs'].map((name) => ({ name })),
-  }));
+function describeKey(value: number | string): string {
+  return typeof value === 'number' ? String(value) : `"${value}"`;
+}
 
-  // builders
-  get('/builders', async (_p, s) => {
-    const { items, total } = inMemory(await data.builders.list(), s);
-    return collection('builders', items, s, total);
-  });
-  get('/builders/:builder', async (p, s) => {
-    const key = p.builder ?? '';
-    return single('builders', await data.builders.get(/^\d+$/.test(key) ? Number(key) : key), s, `builder "${key}"`);
-  });
-
-  // builds
-  get('/builds', async (_p, s) => {
-    const { items, total } = await data.builds.list(s);
-    return collection('builds', items, s, total);
-  });
-  get('/builds/:buildid', async (p, s) => {
-    const buildid = id(p.buildid, 'build id');
-    const build = (await data.builds.list({ ...s, filters: [{ field: 'buildid', op: 'eq', values: [buildid] }] })).items[0];
-    return single('builds', build, s, `build ${buildid}`);
-  });
-  get('/builders/:builder/builds', async (p, s) => {
-    const { items, total } = await data.builds.list(s, { builderid: await builderId(p.builder ?? '') });
-    return collection('builds', items, s, total);
-  });
-  get('/builders/:builder/builds/:number', async (p, s) => {
-    const { items } = await data.builds.list(s, { builderid: await builderId(p.builder ?? ''), number: id(p.number, 'build number') });
-    return single('builds', items[0], s, `build ${p.builder ?? ''}/${p.number ?? ''}`);
-  });
-  get('/buildrequests/:brid/builds', async (p, s) => {
-    const { items, total } = await data.builds.list(s, { buildrequestid: id(p.brid, 'build request id') });
-    return collection('builds', items, s, total);
-  });
-
-  // steps
-  const buildIdOf = async (p: Params): Promise<number> => {
-    if (p.buildid !== undefined) return id(p.buildid, 'build id');
-    const { items } = await data.builds.list(
-      { filters: [], order: [], limit: 1, offset: 0, fields: null, properties: [] },
-      { builderid: await builderId(p.builder ?? ''), number: id(p.number, 'build number') },
-    );
-    if (!items[0]) throw new NotFoundError(`build ${p.builder ?? ''}/${p.number ?? ''} not found`);
-    return items[0].buildid;
-  };
-  const stepScope = (key: string | undefined) =>
-    key !== undefined && /^\d+$/.test(key) ? { number: Number(key) } : { name: key ?? '' };
-  const stepOf = async (p: Params) => {
-    if (p.stepid !== undefined) {
-      const step = await data.steps.get(id(p.stepid, 'step id'));
-      if (!step) throw new NotFoundError(`step ${p.stepid} not found`);
-      return step;
-    }
-    const buildid = await buildIdOf(p);
-    const { items } = await data.steps.list(
-      { filters: [], order: [], limit: 1, offset: 0, fields: null, properties: [] },
-      { buildid, ...stepScope(p.step) },
-    );
-    if (!items[0]) throw new NotFoundError(`step ${p.step ?? ''} of build ${buildid} not found`);
-    return items[0];
-  };
-  for (const prefix of ['/builds/:buildid', '/builders/:builder/builds/:number']) {
-    get(`${prefix}/steps`, async (p, s) => {
-      const { items, total } = await data.steps.list(s, { buildid: await buildIdOf(p) });
-      return collection('steps', items, s, total);
-    });
-    get(`${prefix}/steps/:step`, async (p, s) => single('steps', await stepOf(p), s, 'step'));
-    get(`${prefix}/steps/:step/logs`, async (p, s) => {
-      const { items, total } = inMemory(await data.logs.list((await stepOf(p)).stepid), s);
-      return collection('logs', items, s, total);
-    });
+/** The log's text as Buildbot's raw endpoint gives it: stdio lines without their stream prefix and without a final newline. */
+async function* rawText(chunks: AsyncGenerator<string>, type: string): AsyncGenerator<string> {
+  if (type !== 's') {
+    yield* chunks;
+    return;
   }
-  get('/steps/:stepid', async (p, s) => single('steps', await stepOf(p), s, `step ${p.stepid ?? ''}`));
-  get('/steps/:stepid/logs', async (p, s) => {
-    const { items, total } = inMemory(await data.logs.list(id(p.stepid, 'step id')), s);
-    return collection('logs', items, s, total);
-  });
+  let pendingNewline = false;
+  for await (const text of chunks) {
+    if (text === '') continue;
+    const endsLine = text.endsWith('\n');
+    yield (pendingNewline ? '\n' : '') + (endsLine ? text.slice(0, -1) : text);
+    pendingNewline = endsLine;
+  }
+}
 
-  // logs
-  const logOf = async (p: Params) => {
-    if (p.logid !== undefined) {
-      const log = await data.logs.get(id(p.logid, 'log id'));
-      if (!log) throw new NotFoundError(`log ${p.logid} not found`);
-      return log;
+export function registerRestRoutes(
+  app: FastifyInstance,
+  data: DataApi,
+  control: MasterControl,
+): void {
+  const router = new PathRouter<Endpoint>();
+
+  const list = (
+    patterns: string[],
+    typeName: EntityTypeName,
+    fetch: (p: PathParams, s: ResultSpec) => Promise<Listing>,
+  ) => {
+    const type: EntityType = ENTITY_TYPES[typeName];
+    for (const pattern of patterns) {
+      router.add(pattern, {
+        type,
+        collection: true,
+        run: async (p, s) => {
+          const { items, total } = await fetch(p, s);
+          return collection(type.plural, items, s, total);
+        },
+      });
     }
+  };
+
+  const one = (
+    patterns: string[],
+    typeName: EntityTypeName,
+    fetch: (p: PathParams, s: ResultSpec) => Promise<object | undefined>,
+    what: (p: PathParams) => string,
+  ) => {
+    const type: EntityType = ENTITY_TYPES[typeName];
+    for (const pattern of patterns) {
+      router.add(pattern, {
+        type,
+        collection: false,
+        run: async (p, s) => {
+          const item = await fetch(p, singleSpec(s));
+          if (item === undefined) throw new NotFoundError(`${what(p)} not found`);
+          return single(type.plural, item, s);
+        },
+      });
+    }
+  };
+
+  const inMemoryList = async <T extends object>(
+    items: T[] | Promise<T[]>,
+    s: ResultSpec,
+  ): Promise<Listing> => inMemory(await items, s);
+
+  // ---- resolving the entities a nested path names ----
+
+  const builderOf = (p: PathParams): Promise<BuilderEntity | undefined> =>
+    data.builders.get(key(p, 'builder'));
+
+  const requireBuilder = async (p: PathParams): Promise<BuilderEntity> => {
+    const builder = await builderOf(p);
+    if (!builder)
+      throw new NotFoundError(
+        `builder ${describeKey(key(p, 'builder'))} not found; GET /api/v2/builders lists them`,
+      );
+    return builder;
+  };
+
+  const buildOf = async (p: PathParams): Promise<BuildEntity | undefined> => {
+    if (p.buildid !== undefined) return data.builds.get(num(p, 'buildid'));
+    const builder = await builderOf(p);
+    if (!builder) return undefined;
+    return (
+      await data.builds.list(EMPTY_SPEC, { builderid: builder.builderid, number: num(p, 'number') })
+    ).items[0];
+  };
+
+  const describeBuild = (p: PathParams) =>
+    p.buildid !== undefined
+      ? `build ${num(p, 'buildid')}`
+      : `build ${num(p, 'number')} of builder ${describeKey(key(p, 'builder'))}`;
+
+  const requireBuild = async (p: PathParams): Promise<BuildEntity> => {
+    const build = await buildOf(p);
+    if (!build)
+      throw new NotFoundError(`${describeBuild(p)} not found; GET /api/v2/builds lists them`);
+    return build;
+  };
+
+  const stepOf = async (p: PathParams): Promise<StepEntity | undefined> => {
+    if (p.stepid !== undefined) return data.steps.get(num(p, 'stepid'));
+    const build = await requireBuild(p);
+    const step = key(p, 'step');
+    const scope = typeof step === 'number' ? { number: step } : { name: step };
+    return (await data.steps.list(EMPTY_SPEC, { buildid: build.buildid, ...scope })).items[0];
+  };
+
+  const describeStep = (p: PathParams) =>
+    p.stepid !== undefined
+      ? `step ${num(p, 'stepid')}`
+      : `step ${describeKey(key(p, 'step'))} of ${describeBuild(p)}`;
+
+  const requireStep = async (p: PathParams): Promise<StepEntity> => {
     const step = await stepOf(p);
-    const log = (await data.logs.list(step.stepid, p.slug ?? ''))[0];
-    if (!log) throw new NotFoundError(`log "${p.slug ?? ''}" of step ${step.stepid} not found`);
+    if (!step)
+      throw new NotFoundError(
+        `${describeStep(p)} not found; list the build's steps with .../steps`,
+      );
+    return step;
+  };
+
+  const logOf = async (p: PathParams): Promise<LogEntity | undefined> => {
+    if (p.logid !== undefined) return data.logs.get(num(p, 'logid'));
+    const step = await requireStep(p);
+    return (
+      await data.logs.listFor(EMPTY_SPEC, { stepid: step.stepid, slug: String(key(p, 'slug')) })
+    ).items[0];
+  };
+
+  const describeLog = (p: PathParams) =>
+    p.logid !== undefined
+      ? `log ${num(p, 'logid')}`
+      : `log "${String(key(p, 'slug'))}" of ${describeStep(p)}`;
+
+  const requireLog = async (p: PathParams): Promise<LogEntity> => {
+    const log = await logOf(p);
+    if (!log)
+      throw new NotFoundError(`${describeLog(p)} not found; list the step's logs with .../logs`);
     return log;
   };
-  const logPrefixes = ['/logs/:logid', '/steps/:stepid/logs/:slug', '/builds/:buildid/steps/:step/logs/:slug', '/builders/:builder/builds/:number/steps/:step/logs/:slug'];
-  for (const prefix of logPrefixes) {
-    get(prefix, async (p, s) => single('logs', await logOf(p), s, 'log'));
-    app.get(`/api/v2${prefix}/contents`, async (request) => {
-      const p = request.params as Params;
-      const q = request.query as Query;
-      const log = await logOf(p);
-      const first = q.offset === undefined ? 0 : id(String(q.offset), 'offset');
-      const limit = q.limit === undefined ? null : id(String(q.limit), 'limit');
-      const last = limit === null ? Number.MAX_SAFE_INTEGER : first + limit - 1;
-      const content = await data.logs.contents(log.logid, first, last);
-      return { logchunks: [{ logid: log.logid, firstline: first, content }], meta: {} };
+
+  // ---- root ----
+  list(['/'], 'rootlink', (_p, s) =>
+    inMemoryList(
+      ROOT_LINKS.map((name) => ({ name })),
+      s,
+    ),
+  );
+
+  // ---- builders ----
+  list(['/builders'], 'builder', (_p, s) => inMemoryList(data.builders.list(), s));
+  list(['/masters/n:masterid/builders'], 'builder', async (p, s) =>
+    inMemory(
+      (await data.builders.list()).filter((b) => b.masterids.includes(num(p, 'masterid'))),
+      s,
+    ),
+  );
+  one(
+    ['/builders/k:builder'],
+    'builder',
+    (p) => builderOf(p),
+    (p) => `builder ${describeKey(key(p, 'builder'))}`,
+  );
+  one(
+    ['/masters/n:masterid/builders/n:builderid'],
+    'builder',
+    async (p) => {
+      const builder = await data.builders.get(num(p, 'builderid'));
+      return builder?.masterids.includes(num(p, 'masterid')) ? builder : undefined;
+    },
+    (p) => `builder ${num(p, 'builderid')} on master ${num(p, 'masterid')}`,
+  );
+
+  // ---- builds ----
+  list(['/builds'], 'build', (_p, s) => data.builds.list(s));
+  list(['/builders/k:builder/builds'], 'build', async (p, s) => {
+    const builder = await builderOf(p);
+    // As Buildbot: an unknown builder has no builds (an empty list, not a 404).
+    return builder
+      ? data.builds.list(s, { builderid: builder.builderid })
+      : { items: [], total: 0 };
+  });
+  list(['/buildrequests/n:buildrequestid/builds'], 'build', (p, s) =>
+    data.builds.list(s, { buildrequestid: num(p, 'buildrequestid') }),
+  );
+  list(['/workers/n:workerid/builds'], 'build', (p, s) =>
+    data.builds.list(s, { workerid: num(p, 'workerid') }),
+  );
+  // Builds are not linked to changes in the schema yet: a change's builds are none.
+  list(['/changes/n:changeid/builds'], 'build', async () => ({ items: [], total: 0 }));
+  one(
+    BUILD_PATHS,
+    'build',
+    async (p, s) => {
+      const build = await buildOf(p);
+      if (!build || s.properties.length === 0) return build;
+      return (await data.builds.list(s, { buildid: build.buildid })).items[0];
+    },
+    describeBuild,
+  );
+
+  // ---- build requests ----
+  list(['/buildrequests'], 'buildrequest', (_p, s) => data.buildsets.listRequests(s));
+  list(['/builders/k:builder/buildrequests'], 'buildrequest', async (p, s) => {
+    const builder = await builderOf(p);
+    return builder
+      ? data.buildsets.listRequests(s, { builderid: builder.builderid })
+      : { items: [], total: 0 };
+  });
+  one(
+    ['/buildrequests/n:buildrequestid'],
+    'buildrequest',
+    async (p, s) =>
+      (await data.buildsets.listRequests(s, { buildrequestid: num(p, 'buildrequestid') })).items[0],
+    (p) => `build request ${num(p, 'buildrequestid')}`,
+  );
+
+  // ---- buildsets and source stamps ----
+  list(['/buildsets'], 'buildset', (_p, s) => data.buildsets.list(s));
+  one(
+    ['/buildsets/n:bsid'],
+    'buildset',
+    async (p, s) => (await data.buildsets.list(s, { bsid: num(p, 'bsid') })).items[0],
+    (p) => `buildset ${num(p, 'bsid')}`,
+  );
+  list(['/sourcestamps'], 'sourcestamp', (_p, s) => data.buildsets.listSourcestamps(s));
+  one(
+    ['/sourcestamps/n:ssid'],
+    'sourcestamp',
+    async (p, s) => (await data.buildsets.listSourcestamps(s, { ssid: num(p, 'ssid') })).items[0],
+    (p) => `source stamp ${num(p, 'ssid')}`,
+  );
+
+  // ---- properties (Buildbot: one object name → [value, source], still in a list) ----
+  one(
+    BUILD_PATHS.map((b) => `${b}/properties`),
+    'property',
+    async (p) =>
+      (await data.builds.properties([(await requireBuild(p)).buildid])).values().next().value ?? {},
+    describeBuild,
+  );
+  one(
+    ['/buildsets/n:bsid/properties'],
+    'property',
+    async (p) =>
+      (await data.buildsets.get(num(p, 'bsid')))
+        ? data.buildsets.properties(num(p, 'bsid'))
+        : undefined,
+    (p) => `buildset ${num(p, 'bsid')}`,
+  );
+
+  // ---- changes and change sources ----
+  list(['/changes'], 'change', (_p, s) => data.changes.list(s));
+  list(['/sourcestamps/n:ssid/changes'], 'change', (p, s) =>
+    data.changes.list(s, { ssid: num(p, 'ssid') }),
+  );
+  list(
+    BUILD_PATHS.map((b) => `${b}/changes`),
+    'change',
+    async (p, s) => data.changes.list(s, { buildid: (await requireBuild(p)).buildid }),
+  );
+  one(
+    ['/changes/n:changeid'],
+    'change',
+    async (p, s) => (await data.changes.list(s, { changeid: num(p, 'changeid') })).items[0],
+    (p) => `change ${num(p, 'changeid')}`,
+  );
+  // No change sources run on this master yet.
+  list(['/changesources', '/masters/n:masterid/changesources'], 'changesource', async () => ({
+    items: [],
+    total: 0,
+  }));
+
+  // ---- steps ----
+  list(
+    BUILD_PATHS.map((b) => `${b}/steps`),
+    'step',
+    async (p, s) => data.steps.list(s, { buildid: (await requireBuild(p)).buildid }),
+  );
+  one(STEP_PATHS, 'step', stepOf, describeStep);
+
+  // ---- logs ----
+  list(
+    STEP_PATHS.map((s) => `${s}/logs`),
+    'log',
+    async (p, s) => data.logs.listFor(s, { stepid: (await requireStep(p)).stepid }),
+  );
+  one(LOG_PATHS, 'log', logOf, describeLog);
+  for (const pattern of LOG_PATHS) {
+    router.add(`${pattern}/contents`, {
+      type: ENTITY_TYPES.logchunk,
+      collection: false,
+      // As Buildbot: `offset` is the first line, `limit` the number of lines (default: to the end).
+      run: async (p, s) => {
+        const log = await requireLog(p);
+        const firstline = s.offset;
+        const lastline =
+          s.limit === null ? Math.max(0, log.num_lines - 1) : firstline + s.limit - 1;
+        if (firstline > lastline) {
+          throw new NotFoundError(
+            `lines ${firstline}..${lastline} of ${describeLog(p)} not found; it has ${log.num_lines} lines`,
+          );
+        }
+        const content = await data.logs.contents(log.logid, firstline, lastline);
+        return single('logchunks', { logid: log.logid, firstline, content }, s);
+      },
     });
-    app.get(`/api/v2${prefix}/raw`, async (request, reply) => {
-      const log = await logOf(request.params as Params);
-      void reply
-        .header('content-type', 'text/plain; charset=utf-8')
-        .header('content-disposition', `attachment; filename=${log.slug}`);
-      const { Readable } = await import('node:stream');
-      return reply.send(Readable.from(data.logs.raw(log.logid, log.type)));
+    router.add(`${pattern}/raw`, {
+      type: ENTITY_TYPES.logchunk,
+      collection: false,
+      run: async (p, _s, reply) => {
+        const log = await requireLog(p);
+        await reply
+          .header('content-type', `${log.type === 'h' ? 'text/html' : 'text/plain'}; charset=utf-8`)
+          .header('content-disposition', `attachment; filename=${log.slug}`)
+          .send(Readable.from(rawText(data.logs.raw(log.logid, log.type), log.type)));
+        return SENT;
+      },
     });
   }
-
-  // build requests and buildsets
-  get('/buildrequests', async (_p, s) => {
-    const { items, total } = await data.buildsets.listRequests(s);
-    return collection('buildrequests', items, s, total);
+  // Buildbot lists `logchunks` as a root link but needs a log to read chunks of.
+  router.add('/logchunks', {
+    type: ENTITY_TYPES.logchunk,
+    collection: false,
+    run: async () => {
+      throw new NotFoundError('logchunks are read per log: GET /api/v2/logs/<logid>/contents');
+    },
   });
-  get('/buildrequests/:brid', async (p, s) =>
-    single('buildrequests', await data.buildsets.getRequest(id(p.brid, 'build request id')), s, `build request ${p.brid ?? ''}`),
+
+  // ---- workers ----
+  const workersWhere = async (p: PathParams): Promise<WorkerEntity[]> => {
+    let workers = await data.workers.list();
+    if (p.builder !== undefined || p.builderid !== undefined) {
+      const builder =
+        p.builderid !== undefined
+          ? await data.builders.get(num(p, 'builderid'))
+          : await builderOf(p);
+      if (!builder) return [];
+      workers = workers.filter((w) =>
+        w.configured_on.some((c) => c.builderid === builder.builderid),
+      );
+    }
+    if (p.masterid !== undefined) {
+      const masterid = num(p, 'masterid');
+      workers = workers.filter(
+        (w) =>
+          w.configured_on.some((c) => c.masterid === masterid) ||
+          w.connected_to.some((c) => c.masterid === masterid),
+      );
+    }
+    return workers;
+  };
+  const workerScopes = [
+    '',
+    '/builders/k:builder',
+    '/masters/n:masterid',
+    '/masters/n:masterid/builders/n:builderid',
+  ];
+  list(
+    workerScopes.map((scope) => `${scope}/workers`),
+    'worker',
+    async (p, s) => inMemory(await workersWhere(p), s),
   );
-  get('/builders/:builder/buildrequests', async (p, s) => {
-    const { items, total } = await data.buildsets.listRequests(s, { builderid: await builderId(p.builder ?? '') });
-    return collection('buildrequests', items, s, total);
-  });
-  get('/buildsets', async (_p, s) => {
-    const items = await data.buildsets.list({ ...s, filters: [] });
-    return collection('buildsets', inMemory(items, { ...s, order: [], limit: null, offset: 0 }).items, s);
-  });
-  get('/buildsets/:bsid', async (p, s) => single('buildsets', await data.buildsets.get(id(p.bsid, 'buildset id')), s, `buildset ${p.bsid ?? ''}`));
-
-  // workers and masters
-  get('/workers', async (_p, s) => {
-    const { items, total } = inMemory(await data.workers.list(), s);
-    return collection('workers', items, s, total);
-  });
-  get('/workers/:worker', async (p, s) => {
-    const key = p.worker ?? '';
-    return single('workers', await data.workers.get(/^\d+$/.test(key) ? Number(key) : key), s, `worker "${key}"`);
-  });
-  get('/builders/:builder/workers', async (p, s) => {
-    const builderid = await builderId(p.builder ?? '');
-    const all = (await data.workers.list()).filter((w) => w.configured_on.some((c) => c.builderid === builderid));
-    const { items, total } = inMemory(all, s);
-    return collection('workers', items, s, total);
-  });
-  get('/masters', async (_p, s) => {
-    const { items, total } = inMemory(await data.masters.list(), s);
-    return collection('masters', items, s, total);
-  });
-  get('/masters/:masterid', async (p, s) => single('masters', await data.masters.get(id(p.masterid, 'master id')), s, `master ${p.masterid ?? ''}`));
-
-  // force schedulers (descriptions)
-  get('/forceschedulers', async (_p, s) => {
-    const { items, total } = inMemory(control.forceSchedulers(), s);
-    return collection('forceschedulers', items, s, total);
-  });
-  get('/forceschedulers/:name', async (p, s) =>
-    single('forceschedulers', control.forceSchedulers().find((f) => f.name === p.name), s, `force scheduler "${p.name ?? ''}"`),
+  one(
+    workerScopes.map((scope) => `${scope}/workers/k:worker`),
+    'worker',
+    async (p) => {
+      const w = key(p, 'worker');
+      return (await workersWhere(p)).find((x) =>
+        typeof w === 'number' ? x.workerid === w : x.name === w,
+      );
+    },
+    (p) => `worker ${describeKey(key(p, 'worker'))}`,
   );
+
+  // ---- masters ----
+  list(['/masters'], 'master', (_p, s) => inMemoryList(data.masters.list(), s));
+  list(['/builders/k:builder/masters'], 'master', async (p, s) => {
+    const builder = await requireBuilder(p);
+    return inMemory(
+      (await data.masters.list()).filter((m) => builder.masterids.includes(m.masterid)),
+      s,
+    );
+  });
+  one(
+    ['/masters/n:masterid', '/builders/k:builder/masters/n:masterid'],
+    'master',
+    async (p) => {
+      if (
+        p.builder !== undefined &&
+        !(await requireBuilder(p)).masterids.includes(num(p, 'masterid'))
+      )
+        return undefined;
+      return data.masters.get(num(p, 'masterid'));
+    },
+    (p) => `master ${num(p, 'masterid')}`,
+  );
+
+  // ---- schedulers (this master's, from its config: ids are positions in the config) ----
+  const schedulers = async () => {
+    const masters = new Map((await data.masters.list()).map((m) => [m.masterid, m]));
+    return control.configuredSchedulers().map((s, i) => ({
+      schedulerid: i + 1,
+      name: s.name,
+      enabled: s.enabled,
+      master: masters.get(s.masterid) ?? null,
+    }));
+  };
+  list(['/schedulers', '/masters/n:masterid/schedulers'], 'scheduler', async (p, s) =>
+    inMemory(
+      (await schedulers()).filter(
+        (x) => p.masterid === undefined || x.master?.masterid === num(p, 'masterid'),
+      ),
+      s,
+    ),
+  );
+  one(
+    ['/schedulers/n:schedulerid', '/masters/n:masterid/schedulers/n:schedulerid'],
+    'scheduler',
+    async (p) =>
+      (await schedulers()).find(
+        (x) =>
+          x.schedulerid === num(p, 'schedulerid') &&
+          (p.masterid === undefined || x.master?.masterid === num(p, 'masterid')),
+      ),
+    (p) => `scheduler ${num(p, 'schedulerid')}`,
+  );
+
+  // ---- force schedulers ----
+  const forceSchedulers = () => control.forceSchedulers().map((f) => ({ enabled: true, ...f }));
+  list(['/forceschedulers'], 'forcescheduler', async (_p, s) => inMemory(forceSchedulers(), s));
+  list(['/builders/k:builder/forceschedulers'], 'forcescheduler', async (p, s) => {
+    const builder = await requireBuilder(p);
+    return inMemory(
+      forceSchedulers().filter((f) => f.builder_names.includes(builder.name)),
+      s,
+    );
+  });
+  one(
+    ['/forceschedulers/k:name'],
+    'forcescheduler',
+    async (p) => forceSchedulers().find((f) => f.name === String(key(p, 'name'))),
+    (p) => `force scheduler "${String(key(p, 'name'))}"`,
+  );
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const queryAt = request.url.indexOf('?');
+    const pathname = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+    const rest = pathname.slice(API_PREFIX.length).replace(/^\//, '');
+    const parts = splitPath(rest);
+    const match = parts ? router.match(parts) : undefined;
+    if (!match) throw new NotFoundError(`Invalid path: ${rest}`);
+    const endpoint = match.handler;
+    const spec = parseResultSpec(request.query as Query, endpoint.type, endpoint.collection);
+    const body = await endpoint.run(match.params, spec, reply);
+    if (body === SENT) return reply;
+    return reply.type('application/json; charset=utf-8').send(toJson(body));
+  };
+  app.get(API_PREFIX, handle);
+  app.get(`${API_PREFIX}/*`, handle);
 }

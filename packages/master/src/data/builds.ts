@@ -109,7 +109,11 @@ export class BuildsData {
   }
 
   async setState(buildid: number, state: string): Promise<void> {
-    await this.ctx.db.updateTable('builds').set({ state_string: state }).where('id', '=', buildid).execute();
+    await this.ctx.db
+      .updateTable('builds')
+      .set({ state_string: state })
+      .where('id', '=', buildid)
+      .execute();
     this.publish(await this.get(buildid), 'update');
   }
 
@@ -128,7 +132,11 @@ export class BuildsData {
     if (entries.length === 0) return;
     await this.ctx.db.transaction().execute(async (trx) => {
       for (const [name, [value, source]] of entries) {
-        await trx.deleteFrom('build_properties').where('buildid', '=', buildid).where('name', '=', name).execute();
+        await trx
+          .deleteFrom('build_properties')
+          .where('buildid', '=', buildid)
+          .where('name', '=', name)
+          .execute();
         await trx
           .insertInto('build_properties')
           .values({ buildid, name, value: JSON.stringify(value ?? null), source })
@@ -165,25 +173,37 @@ export class BuildsData {
   }
 
   async get(buildid: number): Promise<BuildEntity | undefined> {
-    const row = await this.ctx.db.selectFrom('builds').selectAll().where('id', '=', buildid).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('builds')
+      .selectAll()
+      .where('id', '=', buildid)
+      .executeTakeFirst();
     return row ? toBuild(row) : undefined;
   }
 
   async list(
     spec: ResultSpec,
-    scope?: { builderid?: number; buildrequestid?: number; number?: number },
+    scope?: {
+      builderid?: number;
+      buildrequestid?: number;
+      number?: number;
+      workerid?: number;
+      buildid?: number;
+    },
   ): Promise<{ items: BuildEntity[]; total: number }> {
-    let base = this.ctx.db
-      .selectFrom((eb) =>
-        eb
-          .selectFrom('builds')
-          .selectAll()
-          .select(sql<number>`case when complete_at is null then 0 else 1 end`.as('complete_flag'))
-          .as('builds'),
-      );
+    let base = this.ctx.db.selectFrom((eb) =>
+      eb
+        .selectFrom('builds')
+        .selectAll()
+        .select(sql<number>`case when complete_at is null then 0 else 1 end`.as('complete_flag'))
+        .as('builds'),
+    );
     if (scope?.builderid !== undefined) base = base.where('builderid', '=', scope.builderid);
-    if (scope?.buildrequestid !== undefined) base = base.where('buildrequestid', '=', scope.buildrequestid);
+    if (scope?.buildrequestid !== undefined)
+      base = base.where('buildrequestid', '=', scope.buildrequestid);
     if (scope?.number !== undefined) base = base.where('number', '=', scope.number);
+    if (scope?.workerid !== undefined) base = base.where('workerid', '=', scope.workerid);
+    if (scope?.buildid !== undefined) base = base.where('id', '=', scope.buildid);
     base = applyFilters(base, BUILD_COLLECTION, spec);
     const [rows, count] = await Promise.all([
       applyOrderAndPage(base.selectAll(), BUILD_COLLECTION, spec).execute(),
@@ -202,9 +222,19 @@ export class BuildsData {
     return { items, total: Number(count.n) };
   }
 
+  /** Buildbot's event paths for a build: by id, by builder and number, by worker. */
   private publish(build: BuildEntity | undefined, event: string): void {
     if (!build) return;
+    this.ctx.bus.publish(
+      ['builders', String(build.builderid), 'builds', String(build.number), event],
+      build,
+    );
     this.ctx.bus.publish(['builds', String(build.buildid), event], build);
-    this.ctx.bus.publish(['builders', String(build.builderid), 'builds', String(build.buildid), event], build);
+    if (build.workerid !== null) {
+      this.ctx.bus.publish(
+        ['workers', String(build.workerid), 'builds', String(build.buildid), event],
+        build,
+      );
+    }
   }
 }

@@ -58,7 +58,8 @@ export interface BuildRequestEntity {
   results: number | null;
   submitted_at: number | null;
   waited_for: boolean;
-  properties: null;
+  /** Null unless the query asks for properties (`property=*` or names): the buildset's. */
+  properties: PropertyMap | null;
 }
 
 export interface BuildsetEntity {
@@ -88,9 +89,90 @@ export const BUILDREQUEST_COLLECTION: CollectionDef = {
     complete_at: { column: 'complete_at', type: 'timestamp' },
     claimed_at: { column: 'claimed_at', type: 'timestamp' },
     claimed_by_masterid: { column: 'claimed_by_masterid', type: 'number' },
+    claimed: { column: 'claimed_flag', type: 'boolean' },
     waited_for: { column: 'waited_for', type: 'boolean' },
   },
 };
+
+export const BUILDSET_COLLECTION: CollectionDef = {
+  name: 'buildsets',
+  defaultOrder: { column: 'id', descending: false },
+  fields: {
+    bsid: { column: 'id', type: 'number' },
+    external_idstring: { column: 'external_idstring', type: 'string' },
+    reason: { column: 'reason', type: 'string' },
+    submitted_at: { column: 'submitted_at', type: 'timestamp' },
+    complete: { column: 'complete', type: 'boolean' },
+    complete_at: { column: 'complete_at', type: 'timestamp' },
+    results: { column: 'results', type: 'number' },
+    parent_buildid: { column: 'parent_buildid', type: 'number' },
+    parent_relationship: { column: 'parent_relationship', type: 'string' },
+  },
+};
+
+export const SOURCESTAMP_COLLECTION: CollectionDef = {
+  name: 'sourcestamps',
+  defaultOrder: { column: 'id', descending: false },
+  fields: {
+    ssid: { column: 'id', type: 'number' },
+    branch: { column: 'branch', type: 'string' },
+    revision: { column: 'revision', type: 'string' },
+    repository: { column: 'repository', type: 'string' },
+    project: { column: 'project', type: 'string' },
+    codebase: { column: 'codebase', type: 'string' },
+    created_at: { column: 'created_at', type: 'timestamp' },
+  },
+};
+
+type SourcestampRow = {
+  id: number;
+  branch: string | null;
+  revision: string | null;
+  repository: string;
+  project: string;
+  codebase: string;
+  created_at: number;
+};
+
+function toSourcestamp(r: SourcestampRow): SourceStampEntity {
+  return {
+    ssid: r.id,
+    branch: r.branch,
+    revision: r.revision,
+    repository: r.repository,
+    project: r.project,
+    codebase: r.codebase,
+    created_at: toSeconds(r.created_at),
+    patch: null,
+  };
+}
+
+type BuildsetRow = {
+  id: number;
+  external_idstring: string | null;
+  reason: string;
+  submitted_at: number;
+  complete: number;
+  complete_at: number | null;
+  results: number | null;
+  parent_buildid: number | null;
+  parent_relationship: string | null;
+};
+
+function toBuildset(row: BuildsetRow, sourcestamps: SourceStampEntity[]): BuildsetEntity {
+  return {
+    bsid: row.id,
+    external_idstring: row.external_idstring,
+    reason: row.reason,
+    submitted_at: toSeconds(row.submitted_at),
+    complete: row.complete === 1,
+    complete_at: toSeconds(row.complete_at),
+    results: row.results,
+    parent_buildid: row.parent_buildid,
+    parent_relationship: row.parent_relationship,
+    sourcestamps,
+  };
+}
 
 type BuildRequestRow = {
   id: number;
@@ -154,7 +236,10 @@ export class BuildsetsData {
           })
           .returning('id')
           .executeTakeFirstOrThrow();
-        await trx.insertInto('buildset_sourcestamps').values({ buildsetid: bs.id, sourcestampid: row.id }).execute();
+        await trx
+          .insertInto('buildset_sourcestamps')
+          .values({ buildsetid: bs.id, sourcestampid: row.id })
+          .execute();
       }
       const props = Object.entries(input.properties);
       if (props.length > 0) {
@@ -187,94 +272,152 @@ export class BuildsetsData {
       }
       return { buildsetid: bs.id, brids };
     });
-    this.ctx.bus.publish(['buildsets', String(result.buildsetid), 'new'], await this.get(result.buildsetid));
-    for (const brid of Object.values(result.brids)) {
-      const br = await this.getRequest(brid);
-      if (br) this.ctx.bus.publish(['buildrequests', String(brid), 'new'], br);
-    }
+    this.ctx.bus.publish(
+      ['buildsets', String(result.buildsetid), 'new'],
+      await this.get(result.buildsetid),
+    );
+    for (const brid of Object.values(result.brids))
+      this.publishRequest(await this.getRequest(brid), 'new');
     return result;
   }
 
   async get(bsid: number): Promise<BuildsetEntity | undefined> {
-    const row = await this.ctx.db.selectFrom('buildsets').selectAll().where('id', '=', bsid).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('buildsets')
+      .selectAll()
+      .where('id', '=', bsid)
+      .executeTakeFirst();
     if (!row) return undefined;
+    return toBuildset(row, await this.sourcestamps(bsid));
+  }
+
+  /** Buildsets with their source stamps: one query for the page, one for the count, one for the stamps. */
+  async list(
+    spec: ResultSpec,
+    scope?: { bsid?: number },
+  ): Promise<{ items: BuildsetEntity[]; total: number }> {
+    let base = this.ctx.db.selectFrom('buildsets');
+    if (scope?.bsid !== undefined) base = base.where('id', '=', scope.bsid);
+    base = applyFilters(base, BUILDSET_COLLECTION, spec);
+    const [rows, count] = await Promise.all([
+      applyOrderAndPage(base.selectAll(), BUILDSET_COLLECTION, spec).execute(),
+      base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    ]);
+    const stamps = await this.sourcestampsOf(rows.map((r) => r.id));
     return {
-      bsid: row.id,
-      external_idstring: row.external_idstring,
-      reason: row.reason,
-      submitted_at: toSeconds(row.submitted_at),
-      complete: row.complete === 1,
-      complete_at: toSeconds(row.complete_at),
-      results: row.results,
-      parent_buildid: row.parent_buildid,
-      parent_relationship: row.parent_relationship,
-      sourcestamps: await this.sourcestamps(bsid),
+      items: rows.map((r) => toBuildset(r, stamps.get(r.id) ?? [])),
+      total: Number(count.n),
     };
   }
 
-  async list(spec: ResultSpec): Promise<BuildsetEntity[]> {
-    let q = this.ctx.db.selectFrom('buildsets').select('id');
-    q = applyOrderAndPage(
-      q,
-      { name: 'buildsets', defaultOrder: { column: 'id', descending: false }, fields: { bsid: { column: 'id', type: 'number' } } },
-      spec,
-    );
-    const ids = await q.execute();
-    const out: BuildsetEntity[] = [];
-    for (const { id } of ids) {
-      const bs = await this.get(id);
-      if (bs) out.push(bs);
-    }
-    return out;
+  async sourcestamps(bsid: number): Promise<SourceStampEntity[]> {
+    return (await this.sourcestampsOf([bsid])).get(bsid) ?? [];
   }
 
-  async sourcestamps(bsid: number): Promise<SourceStampEntity[]> {
+  /** The source stamps of several buildsets in one query, each list in ssid order. */
+  async sourcestampsOf(bsids: number[]): Promise<Map<number, SourceStampEntity[]>> {
+    const out = new Map<number, SourceStampEntity[]>();
+    if (bsids.length === 0) return out;
     const rows = await this.ctx.db
       .selectFrom('buildset_sourcestamps as bss')
       .innerJoin('sourcestamps as ss', 'ss.id', 'bss.sourcestampid')
       .selectAll('ss')
-      .where('bss.buildsetid', '=', bsid)
+      .select('bss.buildsetid')
+      .where('bss.buildsetid', 'in', bsids)
       .orderBy('ss.id')
       .execute();
-    return rows.map((r) => ({
-      ssid: r.id,
-      branch: r.branch,
-      revision: r.revision,
-      repository: r.repository,
-      project: r.project,
-      codebase: r.codebase,
-      created_at: toSeconds(r.created_at),
-      patch: null,
-    }));
+    for (const r of rows) {
+      let list = out.get(r.buildsetid);
+      if (!list) out.set(r.buildsetid, (list = []));
+      list.push(toSourcestamp(r));
+    }
+    return out;
+  }
+
+  /** Source stamps (Buildbot's `/sourcestamps`), filtered, ordered and paged in SQL. */
+  async listSourcestamps(
+    spec: ResultSpec,
+    scope?: { ssid?: number },
+  ): Promise<{ items: SourceStampEntity[]; total: number }> {
+    let base = this.ctx.db.selectFrom('sourcestamps');
+    if (scope?.ssid !== undefined) base = base.where('id', '=', scope.ssid);
+    base = applyFilters(base, SOURCESTAMP_COLLECTION, spec);
+    const [rows, count] = await Promise.all([
+      applyOrderAndPage(base.selectAll(), SOURCESTAMP_COLLECTION, spec).execute(),
+      base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items: rows.map(toSourcestamp), total: Number(count.n) };
   }
 
   async properties(bsid: number): Promise<PropertyMap> {
+    return (await this.propertiesOf([bsid])).get(bsid) ?? {};
+  }
+
+  /** The properties of several buildsets in one query. */
+  async propertiesOf(bsids: number[]): Promise<Map<number, PropertyMap>> {
+    const out = new Map<number, PropertyMap>();
+    if (bsids.length === 0) return out;
     const rows = await this.ctx.db
       .selectFrom('buildset_properties')
       .selectAll()
-      .where('buildsetid', '=', bsid)
+      .where('buildsetid', 'in', bsids)
       .execute();
-    const out: PropertyMap = {};
-    for (const r of rows) out[r.property_name] = parseJson<[unknown, string]>(r.property_value, [null, '']);
+    for (const r of rows) {
+      let map = out.get(r.buildsetid);
+      if (!map) out.set(r.buildsetid, (map = {}));
+      map[r.property_name] = parseJson<[unknown, string]>(r.property_value, [null, '']);
+    }
     return out;
   }
 
   // ---- build requests ----
 
   async getRequest(brid: number): Promise<BuildRequestEntity | undefined> {
-    const row = await this.ctx.db.selectFrom('buildrequests').selectAll().where('id', '=', brid).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('buildrequests')
+      .selectAll()
+      .where('id', '=', brid)
+      .executeTakeFirst();
     return row ? toBuildRequest(row) : undefined;
   }
 
-  async listRequests(spec: ResultSpec, extra?: { builderid?: number }): Promise<{ items: BuildRequestEntity[]; total: number }> {
-    let base = this.ctx.db.selectFrom('buildrequests');
-    if (extra?.builderid !== undefined) base = base.where('builderid', '=', extra.builderid);
+  /**
+   * Build requests filtered, ordered and paged in SQL (one query for the page, one for the
+   * count); with `spec.properties` their buildsets' properties in one more query.
+   */
+  async listRequests(
+    spec: ResultSpec,
+    scope?: { builderid?: number; buildrequestid?: number },
+  ): Promise<{ items: BuildRequestEntity[]; total: number }> {
+    let base = this.ctx.db.selectFrom((eb) =>
+      eb
+        .selectFrom('buildrequests')
+        .selectAll()
+        .select(
+          sql<number>`case when claimed_by_masterid is null then 0 else 1 end`.as('claimed_flag'),
+        )
+        .as('buildrequests'),
+    );
+    if (scope?.builderid !== undefined) base = base.where('builderid', '=', scope.builderid);
+    if (scope?.buildrequestid !== undefined) base = base.where('id', '=', scope.buildrequestid);
     base = applyFilters(base, BUILDREQUEST_COLLECTION, spec);
     const [rows, count] = await Promise.all([
       applyOrderAndPage(base.selectAll(), BUILDREQUEST_COLLECTION, spec).execute(),
       base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
     ]);
-    return { items: rows.map(toBuildRequest), total: Number(count.n) };
+    const items = rows.map(toBuildRequest);
+    if (spec.properties.length > 0) {
+      const props = await this.propertiesOf([...new Set(items.map((r) => r.buildsetid))]);
+      for (const r of items) {
+        const all = props.get(r.buildsetid) ?? {};
+        const chosen = spec.properties.includes('*')
+          ? all
+          : Object.fromEntries(Object.entries(all).filter(([k]) => spec.properties.includes(k)));
+        // As Buildbot: the field stays null when no property matches.
+        if (Object.keys(chosen).length > 0) r.properties = chosen;
+      }
+    }
+    return { items, total: Number(count.n) };
   }
 
   /** Pending requests in distribution order: priority, then oldest first. */
@@ -288,7 +431,11 @@ export class BuildsetsData {
       if (builderids.length === 0) return [];
       q = q.where('builderid', 'in', builderids);
     }
-    const rows = await q.orderBy('priority', 'desc').orderBy('submitted_at').orderBy('id').execute();
+    const rows = await q
+      .orderBy('priority', 'desc')
+      .orderBy('submitted_at')
+      .orderBy('id')
+      .execute();
     return rows.map(toBuildRequest);
   }
 
@@ -313,10 +460,7 @@ export class BuildsetsData {
       .where('complete', '=', 0)
       .executeTakeFirst();
     const won = Number(result.numUpdatedRows) === 1;
-    if (won) {
-      const br = await this.getRequest(brid);
-      this.ctx.bus.publish(['buildrequests', String(brid), 'claimed'], br);
-    }
+    if (won) this.publishRequest(await this.getRequest(brid), 'claimed');
     return won;
   }
 
@@ -330,9 +474,7 @@ export class BuildsetsData {
       .where('claimed_by_masterid', '=', masterid)
       .where('complete', '=', 0)
       .execute();
-    for (const brid of brids) {
-      this.ctx.bus.publish(['buildrequests', String(brid), 'unclaimed'], await this.getRequest(brid));
-    }
+    for (const brid of brids) this.publishRequest(await this.getRequest(brid), 'unclaimed');
   }
 
   /** Completes requests and, when a buildset's last request completes, the buildset. */
@@ -350,9 +492,22 @@ export class BuildsetsData {
       const br = await this.getRequest(brid);
       if (!br) continue;
       bsids.add(br.buildsetid);
-      this.ctx.bus.publish(['buildrequests', String(brid), 'complete'], br);
+      this.publishRequest(br, 'complete');
     }
     for (const bsid of bsids) await this.maybeCompleteBuildset(bsid);
+  }
+
+  /** Buildbot's event paths for a build request: in its buildset, by id, by builder. */
+  private publishRequest(br: BuildRequestEntity | undefined, event: string): void {
+    if (!br) return;
+    const id = String(br.buildrequestid);
+    const builderid = String(br.builderid);
+    this.ctx.bus.publish(
+      ['buildsets', String(br.buildsetid), 'builders', builderid, 'buildrequests', id, event],
+      br,
+    );
+    this.ctx.bus.publish(['buildrequests', id, event], br);
+    this.ctx.bus.publish(['builders', builderid, 'buildrequests', id, event], br);
   }
 
   private async maybeCompleteBuildset(bsid: number): Promise<void> {

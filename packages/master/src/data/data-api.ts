@@ -10,6 +10,8 @@ import { BuildsetsData } from './buildsets.js';
 import { BuildsData } from './builds.js';
 import { StepsData } from './steps.js';
 import { LogsData } from './logs.js';
+import { ChangesData } from './changes.js';
+import { EventsData } from './events.js';
 
 export class DataApi {
   readonly masters: MastersData;
@@ -19,6 +21,9 @@ export class DataApi {
   readonly builds: BuildsData;
   readonly steps: StepsData;
   readonly logs: LogsData;
+  readonly changes: ChangesData;
+  /** Subscriptions to the bus's events, for live-event readers (REST /sse and /ws). */
+  readonly events: EventsData;
 
   constructor(readonly ctx: DataContext) {
     this.masters = new MastersData(ctx);
@@ -28,6 +33,8 @@ export class DataApi {
     this.builds = new BuildsData(ctx);
     this.steps = new StepsData(ctx);
     this.logs = new LogsData(ctx);
+    this.changes = new ChangesData(ctx);
+    this.events = new EventsData(ctx);
   }
 
   get bus() {

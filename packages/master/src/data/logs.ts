@@ -5,7 +5,10 @@
  * One writer per log (the build that owns it) keeps `num_lines` consistent.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { sql } from 'kysely';
 import type { DataContext } from './context.js';
+import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
+import type { ResultSpec } from './result-spec.js';
 
 export interface LogEntity {
   logid: number;
@@ -18,6 +21,42 @@ export interface LogEntity {
 }
 
 const COMPRESS_FROM_BYTES = 256;
+
+export const LOG_COLLECTION: CollectionDef = {
+  name: 'logs',
+  defaultOrder: { column: 'id', descending: false },
+  fields: {
+    logid: { column: 'id', type: 'number' },
+    name: { column: 'name', type: 'string' },
+    slug: { column: 'slug', type: 'string' },
+    stepid: { column: 'stepid', type: 'number' },
+    complete: { column: 'complete', type: 'boolean' },
+    num_lines: { column: 'num_lines', type: 'number' },
+    type: { column: 'type', type: 'string' },
+  },
+};
+
+type LogRow = {
+  id: number;
+  name: string;
+  slug: string;
+  stepid: number;
+  complete: number;
+  num_lines: number;
+  type: string;
+};
+
+function toLog(row: LogRow): LogEntity {
+  return {
+    logid: row.id,
+    name: row.name,
+    slug: row.slug,
+    stepid: row.stepid,
+    complete: row.complete === 1,
+    num_lines: row.num_lines,
+    type: row.type,
+  };
+}
 
 export function slugify(name: string): string {
   return name.replace(/[^a-zA-Z0-9_-]+/g, '_') || 'log';
@@ -37,7 +76,7 @@ export class LogsData {
       .values({ name, slug: slugify(name), stepid, complete: 0, num_lines: 0, type })
       .returning('id')
       .executeTakeFirstOrThrow();
-    this.ctx.bus.publish(['logs', String(row.id), 'new'], await this.get(row.id));
+    this.publish(await this.get(row.id), 'new');
     return row.id;
   }
 
@@ -53,54 +92,85 @@ export class LogsData {
     const raw = Buffer.from(text, 'utf8');
     const compressed = raw.length >= COMPRESS_FROM_BYTES;
     const content = compressed ? gzipSync(raw, { level: 1 }) : raw;
-    const numLines = await this.ctx.db.transaction().execute(async (trx) => {
-      const log = await trx.selectFrom('logs').select('num_lines').where('id', '=', logid).executeTakeFirstOrThrow();
-      const first = log.num_lines;
+    const log = await this.ctx.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .selectFrom('logs')
+        .selectAll()
+        .where('id', '=', logid)
+        .executeTakeFirstOrThrow();
+      const first = row.num_lines;
       await trx
         .insertInto('logchunks')
-        .values({ logid, first_line: first, last_line: first + lines - 1, content, compressed: compressed ? 1 : 0 })
+        .values({
+          logid,
+          first_line: first,
+          last_line: first + lines - 1,
+          content,
+          compressed: compressed ? 1 : 0,
+        })
         .execute();
-      await trx.updateTable('logs').set({ num_lines: first + lines }).where('id', '=', logid).execute();
-      return first + lines;
+      await trx
+        .updateTable('logs')
+        .set({ num_lines: first + lines })
+        .where('id', '=', logid)
+        .execute();
+      return toLog({ ...row, num_lines: first + lines });
     });
-    this.ctx.bus.publish(['logs', String(logid), 'append'], { logid, num_lines: numLines });
-    return numLines;
+    // As Buildbot, the event carries the whole log entity (read in the same transaction).
+    this.publish(log, 'append');
+    return log.num_lines;
   }
 
   async finish(logid: number): Promise<void> {
     await this.ctx.db.updateTable('logs').set({ complete: 1 }).where('id', '=', logid).execute();
-    this.ctx.bus.publish(['logs', String(logid), 'finished'], await this.get(logid));
+    this.publish(await this.get(logid), 'finished');
   }
 
   async get(logid: number): Promise<LogEntity | undefined> {
-    const row = await this.ctx.db.selectFrom('logs').selectAll().where('id', '=', logid).executeTakeFirst();
-    return row
-      ? {
-          logid: row.id,
-          name: row.name,
-          slug: row.slug,
-          stepid: row.stepid,
-          complete: row.complete === 1,
-          num_lines: row.num_lines,
-          type: row.type,
-        }
-      : undefined;
+    const row = await this.ctx.db
+      .selectFrom('logs')
+      .selectAll()
+      .where('id', '=', logid)
+      .executeTakeFirst();
+    return row ? toLog(row) : undefined;
   }
 
   async list(stepid: number, slug?: string): Promise<LogEntity[]> {
-    let q = this.ctx.db.selectFrom('logs').select('id').where('stepid', '=', stepid);
+    let q = this.ctx.db.selectFrom('logs').selectAll().where('stepid', '=', stepid);
     if (slug !== undefined) q = q.where('slug', '=', slug);
-    const ids = await q.orderBy('id').execute();
-    const out: LogEntity[] = [];
-    for (const { id } of ids) {
-      const log = await this.get(id);
-      if (log) out.push(log);
-    }
-    return out;
+    return (await q.orderBy('id').execute()).map(toLog);
+  }
+
+  /** Logs (Buildbot's `/logs` paths) filtered, ordered and paged in SQL. */
+  async listFor(
+    spec: ResultSpec,
+    scope: { stepid?: number; slug?: string; logid?: number },
+  ): Promise<{ items: LogEntity[]; total: number }> {
+    let base = this.ctx.db.selectFrom('logs');
+    if (scope.stepid !== undefined) base = base.where('stepid', '=', scope.stepid);
+    if (scope.slug !== undefined) base = base.where('slug', '=', scope.slug);
+    if (scope.logid !== undefined) base = base.where('id', '=', scope.logid);
+    base = applyFilters(base, LOG_COLLECTION, spec);
+    const [rows, count] = await Promise.all([
+      applyOrderAndPage(base.selectAll(), LOG_COLLECTION, spec).execute(),
+      base.select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+    ]);
+    return { items: rows.map(toLog), total: Number(count.n) };
+  }
+
+  /** Buildbot's event paths for a log: by id, and by step and slug. */
+  private publish(log: LogEntity | undefined, event: string): void {
+    if (!log) return;
+    this.ctx.bus.publish(['logs', String(log.logid), event], log);
+    this.ctx.bus.publish(['steps', String(log.stepid), 'logs', log.slug, event], log);
   }
 
   /** Lines [firstLine, lastLine] (inclusive, 0-based) as one string of whole lines. */
-  async contents(logid: number, firstLine = 0, lastLine = Number.MAX_SAFE_INTEGER): Promise<string> {
+  async contents(
+    logid: number,
+    firstLine = 0,
+    lastLine = Number.MAX_SAFE_INTEGER,
+  ): Promise<string> {
     const chunks = await this.ctx.db
       .selectFrom('logchunks')
       .selectAll()
@@ -116,7 +186,10 @@ export class LogsData {
         const lines = text.split('\n').slice(0, -1);
         const from = Math.max(0, firstLine - c.first_line);
         const to = Math.min(lines.length, lastLine - c.first_line + 1);
-        text = lines.slice(from, to).map((l) => l + '\n').join('');
+        text = lines
+          .slice(from, to)
+          .map((l) => l + '\n')
+          .join('');
       }
       parts.push(text);
     }
@@ -126,7 +199,7 @@ export class LogsData {
   /** The log's text chunk by chunk, with stream prefixes removed for stdio logs. */
   async *raw(logid: number, type: string): AsyncGenerator<string> {
     const pageSize = 64;
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const chunks = await this.ctx.db
         .selectFrom('logchunks')
         .selectAll()

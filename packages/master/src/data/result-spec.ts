@@ -44,18 +44,23 @@ export function coerceValue(field: string, def: FieldDef, raw: string | number |
   switch (def.type) {
     case 'number': {
       const n = Number(text);
-      if (!Number.isFinite(n)) throw new BadRequestError(`filter on ${field}: "${text}" is not a number`);
+      if (!Number.isFinite(n))
+        throw new BadRequestError(`filter on ${field}: "${text}" is not a number`);
       return n;
     }
     case 'timestamp': {
+      // Compared with the column in whole seconds (see query.ts), as Buildbot stores them.
       const n = Number(text);
-      if (!Number.isFinite(n)) throw new BadRequestError(`filter on ${field}: "${text}" is not an epoch time in seconds`);
-      return n * 1000;
+      if (!Number.isFinite(n))
+        throw new BadRequestError(`filter on ${field}: "${text}" is not an epoch time in seconds`);
+      return Math.floor(n);
     }
     case 'boolean': {
       if (['true', '1', 'yes', 'on'].includes(text.toLowerCase())) return 1;
       if (['false', '0', 'no', 'off'].includes(text.toLowerCase())) return 0;
-      throw new BadRequestError(`filter on ${field}: "${text}" is not a boolean (use true or false)`);
+      throw new BadRequestError(
+        `filter on ${field}: "${text}" is not a boolean (use true or false)`,
+      );
     }
     case 'string':
       return text;

@@ -32,6 +32,7 @@ export const STEP_COLLECTION: CollectionDef = {
     complete_at: { column: 'complete_at', type: 'timestamp' },
     results: { column: 'results', type: 'number' },
     hidden: { column: 'hidden', type: 'boolean' },
+    state_string: { column: 'state_string', type: 'string' },
   },
 };
 
@@ -70,7 +71,11 @@ export class StepsData {
   /** Adds a step at the end of the build; a name used twice gets Buildbot's `_1` suffix. */
   async add(buildid: number, name: string, state = 'pending'): Promise<StepEntity> {
     const id = await this.ctx.db.transaction().execute(async (trx) => {
-      const existing = await trx.selectFrom('steps').select(['number', 'name']).where('buildid', '=', buildid).execute();
+      const existing = await trx
+        .selectFrom('steps')
+        .select(['number', 'name'])
+        .where('buildid', '=', buildid)
+        .execute();
       const names = new Set(existing.map((s) => s.name));
       let unique = name;
       for (let i = 1; names.has(unique); i++) unique = `${name}_${i}`;
@@ -97,7 +102,11 @@ export class StepsData {
   }
 
   async setState(stepid: number, state: string): Promise<void> {
-    await this.ctx.db.updateTable('steps').set({ state_string: state }).where('id', '=', stepid).execute();
+    await this.ctx.db
+      .updateTable('steps')
+      .set({ state_string: state })
+      .where('id', '=', stepid)
+      .execute();
     this.publish(await this.get(stepid), 'updated');
   }
 
@@ -113,12 +122,20 @@ export class StepsData {
   async addUrl(stepid: number, name: string, url: string): Promise<void> {
     const step = await this.getOrThrow(stepid);
     const urls = [...step.urls, { name, url }];
-    await this.ctx.db.updateTable('steps').set({ urls: JSON.stringify(urls) }).where('id', '=', stepid).execute();
+    await this.ctx.db
+      .updateTable('steps')
+      .set({ urls: JSON.stringify(urls) })
+      .where('id', '=', stepid)
+      .execute();
     this.publish(await this.get(stepid), 'updated');
   }
 
   async get(stepid: number): Promise<StepEntity | undefined> {
-    const row = await this.ctx.db.selectFrom('steps').selectAll().where('id', '=', stepid).executeTakeFirst();
+    const row = await this.ctx.db
+      .selectFrom('steps')
+      .selectAll()
+      .where('id', '=', stepid)
+      .executeTakeFirst();
     return row ? toStep(row) : undefined;
   }
 
@@ -128,8 +145,12 @@ export class StepsData {
     return step;
   }
 
-  async list(spec: ResultSpec, scope: { buildid?: number; number?: number; name?: string }): Promise<{ items: StepEntity[]; total: number }> {
+  async list(
+    spec: ResultSpec,
+    scope: { buildid?: number; number?: number; name?: string; stepid?: number },
+  ): Promise<{ items: StepEntity[]; total: number }> {
     let base = this.ctx.db.selectFrom('steps');
+    if (scope.stepid !== undefined) base = base.where('id', '=', scope.stepid);
     if (scope.buildid !== undefined) base = base.where('buildid', '=', scope.buildid);
     if (scope.number !== undefined) base = base.where('number', '=', scope.number);
     if (scope.name !== undefined) base = base.where('name', '=', scope.name);
@@ -144,6 +165,9 @@ export class StepsData {
   private publish(step: StepEntity | undefined, event: string): void {
     if (!step) return;
     this.ctx.bus.publish(['steps', String(step.stepid), event], step);
-    this.ctx.bus.publish(['builds', String(step.buildid), 'steps', String(step.stepid), event], step);
+    this.ctx.bus.publish(
+      ['builds', String(step.buildid), 'steps', String(step.stepid), event],
+      step,
+    );
   }
 }

@@ -34,7 +34,10 @@ export class WorkersData {
   }
 
   /** Replaces what `masterid` says about which builders each worker serves. */
-  async setConfigured(masterid: number, links: { workerid: number; builderid: number }[]): Promise<void> {
+  async setConfigured(
+    masterid: number,
+    links: { workerid: number; builderid: number }[],
+  ): Promise<void> {
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('configured_workers').where('masterid', '=', masterid).execute();
       if (links.length > 0) {
@@ -46,7 +49,11 @@ export class WorkersData {
     });
   }
 
-  async connected(workerid: number, masterid: number, info: Record<string, unknown>): Promise<void> {
+  async connected(
+    workerid: number,
+    masterid: number,
+    info: Record<string, unknown>,
+  ): Promise<void> {
     await this.ctx.db.transaction().execute(async (trx) => {
       await trx
         .updateTable('workers')
@@ -60,7 +67,7 @@ export class WorkersData {
         .execute();
       await trx.insertInto('connected_workers').values({ workerid, masterid }).execute();
     });
-    this.ctx.bus.publish(['workers', String(workerid), 'connect'], await this.get(workerid));
+    this.ctx.bus.publish(['workers', String(workerid), 'connected'], await this.get(workerid));
   }
 
   async disconnected(workerid: number, masterid: number): Promise<void> {
@@ -69,7 +76,7 @@ export class WorkersData {
       .where('workerid', '=', workerid)
       .where('masterid', '=', masterid)
       .execute();
-    this.ctx.bus.publish(['workers', String(workerid), 'disconnect'], await this.get(workerid));
+    this.ctx.bus.publish(['workers', String(workerid), 'disconnected'], await this.get(workerid));
   }
 
   async setState(workerid: number, state: { paused?: boolean; graceful?: boolean }): Promise<void> {
@@ -95,12 +102,16 @@ export class WorkersData {
       configured_on: configured
         .filter((c) => c.workerid === r.id)
         .map((c) => ({ builderid: c.builderid, masterid: c.masterid })),
-      connected_to: connected.filter((c) => c.workerid === r.id).map((c) => ({ masterid: c.masterid })),
+      connected_to: connected
+        .filter((c) => c.workerid === r.id)
+        .map((c) => ({ masterid: c.masterid })),
     }));
   }
 
   async get(idOrName: number | string): Promise<WorkerEntity | undefined> {
     const all = await this.list();
-    return all.find((w) => (typeof idOrName === 'number' ? w.workerid === idOrName : w.name === idOrName));
+    return all.find((w) =>
+      typeof idOrName === 'number' ? w.workerid === idOrName : w.name === idOrName,
+    );
   }
 }
