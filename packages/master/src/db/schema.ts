@@ -169,7 +169,26 @@ export interface LogchunksTable {
   compressed: number;
 }
 
+export interface MqEventsTable {
+  id: Generated<number>;
+  /** Random id of the publishing bus (one per master process), to skip its own events. */
+  origin: number;
+  /** The routing key joined with '/'. */
+  event_key: string;
+  /** JSON of the message. */
+  message: string;
+  created_at: Millis;
+}
+
+export interface LeasesTable {
+  name: string;
+  masterid: number;
+  expires_at: Millis;
+}
+
 export interface Database {
+  mq_events: MqEventsTable;
+  leases: LeasesTable;
   masters: MastersTable;
   builders: BuildersTable;
   builder_masters: BuilderMastersTable;

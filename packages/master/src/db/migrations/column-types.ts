@@ -8,6 +8,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface ColumnTypes {
   /** An auto-increment integer primary key. */
   id: DataTypeExpression;
+  /** An auto-increment 64-bit primary key, for tables that grow without bound. */
+  bigId: DataTypeExpression;
   /** Epoch milliseconds: needs 64 bits. */
   millis: DataTypeExpression;
   blob: DataTypeExpression;
@@ -15,6 +17,6 @@ export interface ColumnTypes {
 
 export function columnTypes(dialect: Dialect): ColumnTypes {
   return dialect === 'postgres'
-    ? { id: 'serial', millis: 'bigint', blob: 'bytea' }
-    : { id: 'integer', millis: 'integer', blob: 'blob' };
+    ? { id: 'serial', bigId: 'bigserial', millis: 'bigint', blob: 'bytea' }
+    : { id: 'integer', bigId: 'integer', millis: 'integer', blob: 'blob' };
 }

@@ -2,10 +2,12 @@
 import type { Migration } from 'kysely';
 import { columnTypes, type Dialect } from './column-types.js';
 import { initialMigration } from './0001-initial.js';
+import { eventsAndLeasesMigration } from './0002-events-and-leases.js';
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const types = columnTypes(dialect);
   return {
     '0001-initial': initialMigration(types),
+    '0002-events-and-leases': eventsAndLeasesMigration(types),
   };
 }
