@@ -67,20 +67,24 @@ export function decodeFrame(data: Buffer | Uint8Array): Frame {
 const INT32_MIN = -0x8000_0000;
 const UINT32_MAX = 0xffff_ffff;
 
+function normalizeNumber(value: number): number | bigint {
+  if (Number.isInteger(value) && (value < INT32_MIN || value > UINT32_MAX)) {
+    if (!Number.isSafeInteger(value)) {
+      // Beyond 2^53 the number is not exact anyway: keep it a float like JSON would.
+      return value;
+    }
+    return BigInt(value);
+  }
+  return value;
+}
+
 function normalizeForEncoding(value: unknown, path: string): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      if (Number.isInteger(value) && (value < INT32_MIN || value > UINT32_MAX)) {
-        if (!Number.isSafeInteger(value)) {
-          // Beyond 2^53 the number is not exact anyway: keep it a float like JSON would.
-          return value;
-        }
-        return BigInt(value);
-      }
-      return value;
+      return normalizeNumber(value);
     case 'bigint':
       return value;
     case 'undefined':
@@ -94,7 +98,17 @@ function normalizeForEncoding(value: unknown, path: string): unknown {
   if (Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
   if (Array.isArray(value)) {
-    return value.map((item: unknown, index) => normalizeForEncoding(item, `${path}[${index}]`));
+    // Hot path (update frames carry long lists of line offsets and timestamps): primitives
+    // are handled inline, so a path string is only built for nested values.
+    const items: unknown[] = value;
+    const out = new Array<unknown>(items.length);
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      if (typeof item === 'number') out[index] = normalizeNumber(item);
+      else if (typeof item === 'string' || typeof item === 'boolean') out[index] = item;
+      else out[index] = normalizeForEncoding(item, `${path}[${index}]`);
+    }
+    return out;
   }
   if (!isPlainObject(value)) {
     throw new ProtocolError(
@@ -123,7 +137,14 @@ function checkDecodedValue(value: unknown, path: string): void {
   }
   if (value === null || Buffer.isBuffer(value)) return;
   if (Array.isArray(value)) {
-    value.forEach((item: unknown, index) => checkDecodedValue(item, `${path}[${index}]`));
+    // Hot path: primitives are checked inline, so a path string is only built for nested values.
+    const items: unknown[] = value;
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index];
+      const type = typeof item;
+      if (type === 'string' || type === 'number' || type === 'boolean' || item === null) continue;
+      checkDecodedValue(item, `${path}[${index}]`);
+    }
     return;
   }
   if (!isPlainObject(value)) {
