@@ -57,8 +57,10 @@ export class LogWriter {
   }
 
   private pushLines(stream: Stream, text: string): void {
-    // replace(/^/gm) also prefixes the empty string after the final '\n'; slice drops it.
-    const chunk = this.type === 's' ? text.replace(/^/gm, stream).slice(0, -1) : text;
+    // `text` ends with '\n': prefix every line with its stream. split/join is about twice
+    // as fast as replace(/^/gm, …) on both short (2-byte) and 80-byte lines.
+    const chunk =
+      this.type === 's' ? `${stream}${text.slice(0, -1).split('\n').join(`\n${stream}`)}\n` : text;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes >= (this.options.flushBytes ?? DEFAULT_FLUSH_BYTES)) {
