@@ -38,6 +38,7 @@ export interface ApiFixture {
   force(builderName: string, params?: Record<string, unknown>): Promise<number>;
   /** Waits for the build of a request (complete unless `complete` is false). */
   buildOf(brid: number, complete?: boolean): Promise<Record<string, unknown>>;
+  /** Stops the worker, then the master; idempotent. */
   stop(): Promise<void>;
 }
 
@@ -110,6 +111,7 @@ export async function startApiFixture(): Promise<ApiFixture> {
   agent.start();
 
   const base = `http://127.0.0.1:${master.webPort}`;
+  let stopping: Promise<void> | undefined;
   const get = <T>(pathname: string) => httpJson<T>('GET', `${base}${pathname}`);
   const ok = async <T>(pathname: string): Promise<T> => {
     const response = await get<T>(pathname);
@@ -154,9 +156,12 @@ export async function startApiFixture(): Promise<ApiFixture> {
         { timeoutMs: 30_000, message: `the build of request ${brid}` },
       );
     },
-    async stop() {
-      await agent.stop();
-      await master.stop();
+    stop() {
+      stopping ??= (async () => {
+        await agent.stop();
+        await master.stop();
+      })();
+      return stopping;
     },
   };
   const { builders } = await ok<{ builders: { name: string; builderid: number }[] }>(

@@ -17,6 +17,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { EventKey } from '../data/events.js';
 import {
   InvalidEventPathError,
+  parseEventPattern,
   type LiveConsumer,
   type LiveEvents,
   type LiveTransport,
@@ -83,19 +84,12 @@ export function registerSseRoutes(app: FastifyInstance, live: LiveEvents): void 
   };
 
   const listen = (request: FastifyRequest, reply: FastifyReply, path: string) => {
+    if (path !== '' && !parseEventPattern(path))
+      return text(reply, 400, new InvalidEventPathError(path).message);
     const res = reply.raw;
-    const transport = new SseTransport(res);
-    const consumer: LiveConsumer | null = live.add(transport);
+    const consumer: LiveConsumer | null = live.add(new SseTransport(res));
     if (!consumer) return text(reply, 503, 'the master is shutting down');
-    if (path !== '') {
-      try {
-        consumer.startConsuming(path);
-      } catch (error) {
-        consumer.close('bad path');
-        if (error instanceof InvalidEventPathError) return text(reply, 400, error.message);
-        throw error;
-      }
-    }
+    if (path !== '') consumer.startConsuming(path);
     reply.hijack();
     res.writeHead(200, {
       'content-type': 'text/event-stream',
