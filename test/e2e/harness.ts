@@ -33,6 +33,10 @@ export interface RunningMaster {
   ): Promise<{ buildsetid: number; brids: Record<string, number> }>;
   restart(): Promise<void>;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would: no clean-up at all. */
+  crash(): Promise<void>;
+  /** Starts the process again after a crash, same basedir, ports and options. */
+  relaunch(): Promise<void>;
 }
 
 export async function writeConfig(dir: string, source: string): Promise<string> {
@@ -41,40 +45,56 @@ export async function writeConfig(dir: string, source: string): Promise<string> 
   return file;
 }
 
+export interface MasterProcessOptions {
+  /** Database URL (default: SQLite in the basedir). */
+  dbUrl?: string;
+  /** Master name (default: host:basedir). */
+  name?: string;
+  /** Seconds of silence before other masters expire this one. */
+  masterExpiry?: number;
+}
+
 async function launch(
   basedir: string,
   configFile: string,
   webPort: number,
   workerPort: number,
+  options: MasterProcessOptions,
 ): Promise<SpawnedProcess> {
-  const proc = spawnProcess(
-    process.execPath,
-    [
-      MASTER_BIN,
-      'start',
-      '--config',
-      configFile,
-      '--basedir',
-      basedir,
-      '--web-port',
-      String(webPort),
-      '--worker-port',
-      String(workerPort),
-    ],
-    { name: 'master', env: { YARDMASTER_LOG_LEVEL: 'info' } },
-  );
+  const args = [
+    MASTER_BIN,
+    'start',
+    '--config',
+    configFile,
+    '--basedir',
+    basedir,
+    '--web-port',
+    String(webPort),
+    '--worker-port',
+    String(workerPort),
+  ];
+  if (options.dbUrl) args.push('--db-url', options.dbUrl);
+  if (options.name) args.push('--name', options.name);
+  if (options.masterExpiry) args.push('--master-expiry', String(options.masterExpiry));
+  const proc = spawnProcess(process.execPath, args, {
+    name: options.name ? `master ${options.name}` : 'master',
+    env: { YARDMASTER_LOG_LEVEL: 'info' },
+  });
   await proc.waitForOutput(/master .* started/, 30_000);
   return proc;
 }
 
-export async function startMaster(configSource: string): Promise<RunningMaster> {
+export async function startMaster(
+  configSource: string,
+  options: MasterProcessOptions = {},
+): Promise<RunningMaster> {
   const basedir = await makeTempDir('ym-master-');
   const configFile = await writeConfig(basedir, configSource);
   const webPort = await freePort();
   const workerPort = await freePort();
   const url = (pathname: string) => `http://127.0.0.1:${webPort}${pathname}`;
   const master: RunningMaster = {
-    process: await launch(basedir, configFile, webPort, workerPort),
+    process: await launch(basedir, configFile, webPort, workerPort, options),
     basedir,
     configFile,
     webPort,
@@ -98,7 +118,15 @@ export async function startMaster(configSource: string): Promise<RunningMaster> 
     },
     async restart() {
       await master.stop();
-      master.process = await launch(basedir, configFile, webPort, workerPort);
+      master.process = await launch(basedir, configFile, webPort, workerPort, options);
+    },
+    async crash() {
+      master.process.kill('SIGKILL');
+      await master.process.exited;
+      await master.process.stop();
+    },
+    async relaunch() {
+      master.process = await launch(basedir, configFile, webPort, workerPort, options);
     },
     async stop() {
       const exit = await master.process.stop();
@@ -143,18 +171,19 @@ export async function startBuildbotWorker(
 }
 
 export async function startWorker(
-  master: { workerPort: number },
+  master: { workerPort: number } | { workerPort: number }[],
   name: string,
   password: string,
 ): Promise<SpawnedProcess> {
-  if (WORKER_KIND === 'buildbot') return startBuildbotWorker(master, name, password);
+  const masters = Array.isArray(master) ? master : [master];
+  if (WORKER_KIND === 'buildbot') return startBuildbotWorker(masters[0]!, name, password);
   const basedir = await makeTempDir(`ym-worker-${name}-`);
   return spawnProcess(
     process.execPath,
     [
       WORKER_BIN,
       '--master',
-      `127.0.0.1:${master.workerPort}`,
+      masters.map((m) => `127.0.0.1:${m.workerPort}`).join(','),
       '--name',
       name,
       '--basedir',

@@ -15,6 +15,7 @@ export interface StartOptions {
   workerHost?: string;
   dbUrl?: string;
   masterName?: string;
+  masterExpiryMs?: number;
 }
 
 export const START_HELP = `Usage: yardmaster start [options]
@@ -31,6 +32,8 @@ Options (flag / environment variable):
   --worker-host HOST   address the worker port listens on YARDMASTER_WORKER_HOST
   --db-url URL         database (sqlite:///path)          YARDMASTER_DB_URL
   --name NAME          this master's name                 YARDMASTER_MASTER_NAME (default: host:basedir)
+  --master-expiry SECS several masters: a master silent    YARDMASTER_MASTER_EXPIRY (default: 15)
+                       this long is expired by the others
   -h, --help           show this help
 `;
 
@@ -46,6 +49,15 @@ function port(name: string, value: string | undefined): number | undefined {
     throw new UsageError(`${name} must be a port number from 0 to 65535, got "${value}"`);
   }
   return Number(value);
+}
+
+function seconds(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`${name} must be a number of seconds above 0, got "${value}"`);
+  }
+  return n * 1000;
 }
 
 export function parseStartOptions(
@@ -66,6 +78,7 @@ export function parseStartOptions(
         'worker-host': { type: 'string' },
         'db-url': { type: 'string' },
         name: { type: 'string' },
+        'master-expiry': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -86,5 +99,9 @@ export function parseStartOptions(
     workerHost: pick(v['worker-host'], 'YARDMASTER_WORKER_HOST'),
     dbUrl: pick(v['db-url'], 'YARDMASTER_DB_URL'),
     masterName: pick(v.name, 'YARDMASTER_MASTER_NAME'),
+    masterExpiryMs: seconds(
+      '--master-expiry',
+      pick(v['master-expiry'], 'YARDMASTER_MASTER_EXPIRY'),
+    ),
   };
 }

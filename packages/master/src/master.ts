@@ -13,6 +13,9 @@ import type { FastifyInstance } from 'fastify';
 import type { MasterConfig } from './config/types.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { InProcessBus } from './mq/in-process-bus.js';
+import { PostgresBus } from './mq/postgres-bus.js';
+import type { Bus } from './mq/bus.js';
+import { MasterLiveness } from './process/master-liveness.js';
 import { DataApi } from './data/data-api.js';
 import { createLogger, type Logger } from './logger.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
@@ -23,8 +26,17 @@ import type { BuilderRuntime } from './process/builder-runtime.js';
 import { createStep } from './steps/step-factory.js';
 import { ForceScheduler } from './schedulers/force-scheduler.js';
 import { createApiServer } from './api/server.js';
-import type { ForceResult, ForceSchedulerDescription, MasterControl, SchedulerDescription } from './api/control.js';
+import type {
+  ForceResult,
+  ForceSchedulerDescription,
+  MasterControl,
+  SchedulerDescription,
+  WorkerAction,
+} from './api/control.js';
+import { Results } from './results.js';
+import { EMPTY_SPEC } from './data/result-spec.js';
 import { BadRequestError, NotFoundError } from './errors.js';
+import { MasterProbesImpl, type MasterLifecycle } from './master-probes.js';
 
 export interface MasterOptions {
   config: MasterConfig;
@@ -39,21 +51,34 @@ export interface MasterOptions {
   logger?: Logger;
   /** Injected clock (epoch ms) for tests. */
   now?: () => number;
+  /**
+   * On stop, how long running builds may take to finish before they are interrupted and
+   * re-queued (default 0: at once). On Kubernetes, a little less than the pod's
+   * terminationGracePeriodSeconds.
+   */
+  drainTimeoutMs?: number;
+  /** How often this master heart-beats (default 2 s). */
+  heartbeatMs?: number;
+  /** A master silent for longer is expired by the others (default 15 s). */
+  masterExpiryMs?: number;
 }
 
-const HEARTBEAT_MS = 5_000;
+const HEARTBEAT_MS = 2_000;
+const MASTER_EXPIRY_MS = 15_000;
 
 export class Master implements MasterControl {
   readonly log: Logger;
   private db: DatabaseHandle | null = null;
-  private bus: InProcessBus | null = null;
+  private bus: Bus | null = null;
   private dataApi: DataApi | null = null;
   private registry: WorkerRegistry | null = null;
   private workerServer: WorkerServer | null = null;
   private api: FastifyInstance | null = null;
   private distributor: BuildRequestDistributor | null = null;
-  private heartbeat: NodeJS.Timeout | null = null;
+  private liveness: MasterLiveness | null = null;
   private schedulers = new Map<string, ForceScheduler>();
+  private lifecycle: MasterLifecycle = 'starting';
+  private builderNames = new Map<number, string>();
   masterid = 0;
   webPort = 0;
   workerPort = 0;
@@ -75,9 +100,20 @@ export class Master implements MasterControl {
     const { config, basedir } = this.options;
     const dbUrl = this.options.dbUrl ?? config.db.url ?? 'sqlite:///state.sqlite';
     this.db = await openDatabase(dbUrl, basedir);
-    this.bus = new InProcessBus((error, key) =>
-      this.log.error({ err: error, key }, 'an event subscriber failed'),
-    );
+    if (this.db.dialect === 'postgres') {
+      const bus = new PostgresBus({
+        db: this.db.db,
+        url: dbUrl,
+        onError: (error, context) =>
+          this.log.warn({ err: error }, `event bus: ${context} failed; it retries by itself`),
+      });
+      await bus.start();
+      this.bus = bus;
+    } else {
+      this.bus = new InProcessBus((error, key) =>
+        this.log.error({ err: error, key }, 'an event subscriber failed'),
+      );
+    }
     this.dataApi = new DataApi({
       db: this.db.db,
       bus: this.bus,
@@ -90,7 +126,10 @@ export class Master implements MasterControl {
     await recoverAfterRestart(data, this.masterid, this.log);
 
     this.registry = new WorkerRegistry(data, () => this.masterid, this.log);
+    this.listenForControl(data);
     this.distributor = new BuildRequestDistributor(data, this.registry, this.masterid, this.log);
+    const probes = this.createProbes();
+    this.distributor.observe({ buildStarted: (build, request) => probes.buildStarted(build, request) });
     await this.applyConfig(config);
 
     this.workerServer = new WorkerServer(this.registry, this.log);
@@ -98,19 +137,25 @@ export class Master implements MasterControl {
       this.options.workerPort ?? config.workerPort,
       this.options.workerHost ?? config.workerHost,
     );
-    this.api = createApiServer({ data, control: this, log: this.log });
+    this.api = createApiServer({ data, control: this, log: this.log, probes });
     const webHost = this.options.webHost ?? config.www.host;
     await this.api.listen({ port: this.options.webPort ?? config.www.port, host: webHost });
     const address = this.api.server.address();
     this.webPort = typeof address === 'object' && address ? address.port : 0;
 
     this.distributor.start();
-    this.heartbeat = setInterval(() => {
-      data.masters.heartbeat(this.masterid).catch((error: unknown) => {
-        this.log.error({ err: error }, 'master heartbeat failed; will retry');
-      });
-    }, HEARTBEAT_MS);
-    this.heartbeat.unref();
+    this.liveness = new MasterLiveness(
+      data,
+      this.masterid,
+      this.log,
+      {
+        heartbeatMs: this.options.heartbeatMs ?? HEARTBEAT_MS,
+        expiryMs: this.options.masterExpiryMs ?? MASTER_EXPIRY_MS,
+        now: this.options.now ?? Date.now,
+      },
+      () => this.onFenced(name),
+    );
+    this.liveness.start();
     this.log.info(
       {
         masterid: this.masterid,
@@ -120,6 +165,7 @@ export class Master implements MasterControl {
       },
       `master "${config.title}" started: web http://${webHost}:${this.webPort}, workers on port ${this.workerPort}`,
     );
+    this.lifecycle = 'ready';
   }
 
   private async applyConfig(config: MasterConfig): Promise<void> {
@@ -159,11 +205,46 @@ export class Master implements MasterControl {
         .filter((s) => s.type === 'force')
         .map((s) => [s.name, new ForceScheduler(s, data)]),
     );
+    this.builderNames = new Map(builders.map((b) => [b.builderid, b.name]));
     distributor.setBuilders(builders);
   }
 
+  /** Others expired this master: drop its running builds (they run elsewhere), register again. */
+  private async onFenced(name: string): Promise<void> {
+    this.distributor?.abandonRunning('this master was expired by another master');
+    await this.data.masters.register(name);
+  }
+
+  /**
+   * Actions other masters ask of this one through the bus (any master accepts any API
+   * action; the one that runs the build carries it out).
+   */
+  private listenForControl(data: DataApi): void {
+    data.bus.subscribe(['control', '*', 'stop_build'], (key, message) => {
+      if (key[1] !== String(this.masterid)) return;
+      const { buildid, reason } = message as { buildid: number; reason: string };
+      this.distributor?.stopBuild(buildid, reason);
+    });
+    data.bus.subscribe(['workers', '*', 'state_updated'], (_key, message) => {
+      const worker = message as { workerid: number; paused: boolean; graceful: boolean } | null;
+      if (worker) this.registry?.syncState(worker.workerid, worker.paused);
+    });
+  }
+
+  /** Liveness figures (expiries this master carried out), for tests and metrics. */
+  get expiries() {
+    return this.liveness?.expiries ?? [];
+  }
+
   async stop(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.lifecycle = 'draining';
+    const drainMs = this.options.drainTimeoutMs ?? 0;
+    if (drainMs > 0) {
+      // Still heart-beating and serving the web port (/readyz answers 503) while the
+      // running builds finish; the distributor claims nothing new.
+      await this.distributor?.stop('the master is shutting down', { drainMs });
+    }
+    await this.liveness?.stop();
     await this.api?.close();
     await this.distributor?.stop('the master is shutting down');
     this.registry?.closeAll('the master is shutting down');
@@ -173,7 +254,22 @@ export class Master implements MasterControl {
     }
     await this.bus?.close();
     await this.db?.close();
+    this.lifecycle = 'stopped';
     this.log.info('master stopped');
+  }
+
+  /** The probes and metrics of the web port (api/health-routes.ts, api/metrics.ts). */
+  private createProbes(): MasterProbesImpl {
+    return new MasterProbesImpl({
+      data: () => this.data,
+      registry: () => this.registry,
+      runningBuilds: () => this.distributor?.runningBuilds() ?? [],
+      builderNames: () => this.builderNames,
+      podCounts: () => [],
+      lifecycle: () => this.lifecycle,
+      now: this.options.now ?? Date.now,
+      log: this.log,
+    });
   }
 
   // ---- MasterControl (used by the REST API) ----
@@ -183,7 +279,11 @@ export class Master implements MasterControl {
   }
 
   configuredSchedulers(): SchedulerDescription[] {
-    return this.config.schedulers.map((s) => ({ name: s.name, enabled: true, masterid: this.masterid }));
+    return this.config.schedulers.map((s) => ({
+      name: s.name,
+      enabled: true,
+      masterid: this.masterid,
+    }));
   }
 
   async force(
@@ -203,11 +303,12 @@ export class Master implements MasterControl {
     const build = await this.data.builds.get(buildid);
     if (!build) throw new NotFoundError(`build ${buildid} not found`);
     if (build.complete) return;
-    if (!this.distributor?.stopBuild(buildid, reason)) {
-      throw new BadRequestError(
-        `build ${buildid} is not running on this master (master ${build.masterid})`,
-      );
+    if (this.distributor?.stopBuild(buildid, reason)) return;
+    if (build.masterid === this.masterid) {
+      throw new BadRequestError(`build ${buildid} is not running any more; nothing to stop`);
     }
+    // Another master runs it: ask that master through the bus.
+    this.data.bus.publish(['control', String(build.masterid), 'stop_build'], { buildid, reason });
   }
 
   async rebuild(buildid: number, reason: string): Promise<ForceResult> {
@@ -232,5 +333,77 @@ export class Master implements MasterControl {
       parentBuildid: buildid,
     });
     return { buildsetid, buildrequestids: brids };
+  }
+
+  // ---- worker and build request control (api/worker-control-routes.ts) ----
+
+  private gracefulWatch = false;
+
+  async controlWorker(key: number | string, action: WorkerAction, reason: string): Promise<void> {
+    const registry = this.registry;
+    if (!registry) throw new Error('the master is not started');
+    const worker = typeof key === 'number' ? registry.byId(key) : registry.get(key);
+    if (!worker) {
+      const known = registry.all().map((w) => w.name).join(', ') || 'none';
+      throw new NotFoundError(`worker ${typeof key === 'number' ? key : `"${key}"`} not found (known: ${known})`);
+    }
+    if (action === 'pause' || action === 'unpause') {
+      await registry.setPaused(worker, action === 'pause');
+      return;
+    }
+    const connection = worker.connection;
+    if (!connection || connection.isClosed) {
+      throw new BadRequestError(`worker "${worker.name}" is not connected to this master; nothing to ${action}`);
+    }
+    if (action === 'kill') {
+      this.log.info({ worker: worker.name, reason }, `worker ${worker.name} killed: ${reason}`);
+      connection.fail(`killed: ${reason}`);
+      return;
+    }
+    // Graceful: no new builds (available() skips it), shut down once its builds end.
+    worker.graceful = true;
+    await this.data.workers.setState(worker.workerid, { graceful: true });
+    this.log.info({ worker: worker.name, reason }, `worker ${worker.name} shuts down once idle: ${reason}`);
+    if (!this.gracefulWatch) {
+      this.gracefulWatch = true;
+      registry.onAvailable(() => {
+        for (const w of registry.all()) if (w.graceful && w.runningBuilds === 0) this.shutDownWorker(w.name);
+      });
+    }
+    if (worker.runningBuilds === 0) this.shutDownWorker(worker.name);
+  }
+
+  private shutDownWorker(name: string): void {
+    const worker = this.registry?.get(name);
+    const connection = worker?.connection;
+    if (!worker || !connection || connection.isClosed) return;
+    const done = () => {
+      // The flag ends with the connection: a worker that comes back takes builds again.
+      worker.graceful = false;
+      this.data.workers.setState(worker.workerid, { graceful: false }).catch((error: unknown) => {
+        this.log.error({ err: error }, 'recording the end of a graceful shutdown failed');
+      });
+    };
+    connection.onClose(done);
+    connection.shutdown().catch(() => connection.close('graceful shutdown'));
+  }
+
+  async cancelBuildRequest(buildrequestid: number, reason: string): Promise<void> {
+    const data = this.data;
+    const request = await data.buildsets.getRequest(buildrequestid);
+    if (!request) throw new NotFoundError(`build request ${buildrequestid} not found`);
+    if (request.complete) return;
+    // Claim it first, so no distributor starts it while it is being cancelled.
+    if (await data.buildsets.claim(buildrequestid, this.masterid)) {
+      await data.buildsets.complete([buildrequestid], Results.CANCELLED, this.masterid);
+      this.log.info({ buildrequestid, reason }, `build request ${buildrequestid} cancelled: ${reason}`);
+      return;
+    }
+    const { items } = await data.builds.list(EMPTY_SPEC, { buildrequestid });
+    const running = items.filter((b) => !b.complete);
+    if (running.length === 0) {
+      throw new BadRequestError(`build request ${buildrequestid} is being started; stop its build instead`);
+    }
+    for (const build of running) await this.stopBuild(build.buildid, reason);
   }
 }

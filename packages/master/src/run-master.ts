@@ -29,6 +29,7 @@ export async function startMaster(
     workerHost: options.workerHost,
     dbUrl: options.dbUrl,
     masterName: options.masterName,
+    masterExpiryMs: options.masterExpiryMs,
     logger: log,
   });
   await master.start();

@@ -15,24 +15,22 @@ export class BuildersData {
 
   /** Finds or creates the builder row; updates description and tags from the config. */
   async ensure(name: string, description: string | null, tags: string[]): Promise<number> {
-    const existing = await this.ctx.db
+    // Insert-or-ignore, then read: masters starting together on one database do not collide.
+    await this.ctx.db
+      .insertInto('builders')
+      .values({ name, description, tags: JSON.stringify(tags) })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const row = await this.ctx.db
       .selectFrom('builders')
       .select('id')
       .where('name', '=', name)
-      .executeTakeFirst();
-    if (existing) {
-      await this.ctx.db
-        .updateTable('builders')
-        .set({ description, tags: JSON.stringify(tags) })
-        .where('id', '=', existing.id)
-        .execute();
-      return existing.id;
-    }
-    const row = await this.ctx.db
-      .insertInto('builders')
-      .values({ name, description, tags: JSON.stringify(tags) })
-      .returning('id')
       .executeTakeFirstOrThrow();
+    await this.ctx.db
+      .updateTable('builders')
+      .set({ description, tags: JSON.stringify(tags) })
+      .where('id', '=', row.id)
+      .execute();
     return row.id;
   }
 
@@ -65,6 +63,8 @@ export class BuildersData {
 
   async get(idOrName: number | string): Promise<BuilderEntity | undefined> {
     const all = await this.list();
-    return all.find((b) => (typeof idOrName === 'number' ? b.builderid === idOrName : b.name === idOrName));
+    return all.find((b) =>
+      typeof idOrName === 'number' ? b.builderid === idOrName : b.name === idOrName,
+    );
   }
 }

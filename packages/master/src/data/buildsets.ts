@@ -478,15 +478,21 @@ export class BuildsetsData {
   }
 
   /** Completes requests and, when a buildset's last request completes, the buildset. */
-  async complete(brids: number[], results: Result): Promise<void> {
+  /**
+   * Completes requests. With `claimedBy`, only requests still claimed by that master: a
+   * master that was expired (fenced) must not complete requests now run by another.
+   */
+  async complete(brids: number[], results: Result, claimedBy?: number): Promise<void> {
     if (brids.length === 0) return;
     const now = this.ctx.now();
-    await this.ctx.db
+    let update = this.ctx.db
       .updateTable('buildrequests')
       .set({ complete: 1, results, complete_at: now })
       .where('id', 'in', brids)
-      .where('complete', '=', 0)
-      .execute();
+      .where('complete', '=', 0);
+    if (claimedBy !== undefined) update = update.where('claimed_by_masterid', '=', claimedBy);
+    const result = await update.executeTakeFirst();
+    if (Number(result.numUpdatedRows) === 0) return;
     const bsids = new Set<number>();
     for (const brid of brids) {
       const br = await this.getRequest(brid);

@@ -25,10 +25,16 @@ export class WorkersData {
       .where('name', '=', name)
       .executeTakeFirst();
     if (existing) return existing.id;
-    const row = await this.ctx.db
+    // Insert-or-ignore, then read: masters starting together do not collide.
+    await this.ctx.db
       .insertInto('workers')
       .values({ name, info: '{}', paused: 0, graceful: 0 })
-      .returning('id')
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    const row = await this.ctx.db
+      .selectFrom('workers')
+      .select('id')
+      .where('name', '=', name)
       .executeTakeFirstOrThrow();
     return row.id;
   }

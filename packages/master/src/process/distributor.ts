@@ -24,6 +24,17 @@ import { Build } from './build.js';
 const POLL_MS = 5_000;
 const MAX_RETRIES = 3;
 
+/**
+ * Told what the passes do; the Kubernetes latent workers (to start pods for requests no
+ * worker could take) and the metrics (queue wait) listen. Observers must not throw.
+ */
+export interface DistributionObserver {
+  /** A build was created for `request`, which this master claimed. */
+  buildStarted?(build: Build, request: BuildRequestEntity): void;
+  /** After each pass: the pending requests no connected worker could take (maybe none). */
+  unserved?(requests: BuildRequestEntity[]): void;
+}
+
 export class BuildRequestDistributor {
   private builders = new Map<number, BuilderRuntime>();
   private readonly running = new Map<number, Build>();
@@ -33,6 +44,7 @@ export class BuildRequestDistributor {
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private subscriptions: Subscription[] = [];
+  private readonly observers: DistributionObserver[] = [];
 
   constructor(
     private readonly data: DataApi,
@@ -44,6 +56,10 @@ export class BuildRequestDistributor {
   setBuilders(builders: BuilderRuntime[]): void {
     this.builders = new Map(builders.map((b) => [b.builderid, b]));
     this.wake();
+  }
+
+  observe(observer: DistributionObserver): void {
+    this.observers.push(observer);
   }
 
   start(): void {
@@ -59,21 +75,45 @@ export class BuildRequestDistributor {
   }
 
   /**
-   * Stops starting builds; running builds are interrupted and awaited, and their requests
-   * go back to the queue so that they run again (here after a restart, or on another master).
+   * Stops starting builds; running builds are given up to `drainMs` to finish (default 0),
+   * then interrupted and awaited, and their requests go back to the queue so that they run
+   * again (here after a restart, or on another master).
    */
-  async stop(reason: string): Promise<void> {
+  async stop(reason: string, options: { drainMs?: number } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions = [];
     await this.passing;
+    const drainMs = options.drainMs ?? 0;
+    if (drainMs > 0 && this.finishing.size > 0) {
+      this.log.info(
+        { builds: this.running.size, drainMs },
+        `waiting up to ${Math.round(drainMs / 1000)} s for ${this.running.size} running build(s) to finish`,
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...this.finishing]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, drainMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     for (const build of this.running.values()) build.stop(reason, { retry: true });
     await Promise.all([...this.finishing]);
   }
 
   runningBuilds(): Build[] {
     return [...this.running.values()];
+  }
+
+  /**
+   * Interrupts every running build without re-queueing or completing its request: used
+   * when this master learns it was expired, so its requests belong to the queue again.
+   */
+  abandonRunning(reason: string): void {
+    for (const build of this.running.values()) build.stop(reason, { retry: true });
   }
 
   /** Stops a build this master runs; false when it does not run it. */
@@ -113,7 +153,18 @@ export class BuildRequestDistributor {
 
   private async pass(): Promise<void> {
     const pending = await this.data.buildsets.pendingRequests([...this.builders.keys()]);
-    if (pending.length === 0) return;
+    const unserved: BuildRequestEntity[] = [];
+    try {
+      if (pending.length > 0) await this.distribute(pending, unserved);
+    } finally {
+      if (!this.stopped) for (const o of this.observers) o.unserved?.(unserved);
+    }
+  }
+
+  private async distribute(
+    pending: BuildRequestEntity[],
+    unserved: BuildRequestEntity[],
+  ): Promise<void> {
     const byBuilder = new Map<number, BuildRequestEntity[]>();
     for (const br of pending) {
       const list = byBuilder.get(br.builderid) ?? [];
@@ -129,19 +180,23 @@ export class BuildRequestDistributor {
     for (const [builderid, requests] of order) {
       if (this.stopped) return;
       const builder = this.builders.get(builderid);
-      if (builder) await this.startBuilds(builder, requests);
+      if (builder) await this.startBuilds(builder, requests, unserved);
     }
   }
 
   private async startBuilds(
     builder: BuilderRuntime,
     requests: BuildRequestEntity[],
+    unserved: BuildRequestEntity[],
   ): Promise<void> {
     const taken = new Set<number>();
-    for (const request of requests) {
+    for (const [index, request] of requests.entries()) {
       if (taken.has(request.buildrequestid)) continue;
       const worker = this.registry.available(builder.workerNames)[0];
-      if (!worker?.connection) return;
+      if (!worker?.connection) {
+        unserved.push(...requests.slice(index).filter((r) => !taken.has(r.buildrequestid)));
+        return;
+      }
       if (!(await this.data.buildsets.claim(request.buildrequestid, this.masterid))) continue;
       if (builder.collapseRequests) await this.collapse(request, requests, taken);
       this.registry.acquire(worker);
@@ -160,6 +215,7 @@ export class BuildRequestDistributor {
         throw error;
       }
       this.running.set(build.buildid, build);
+      for (const o of this.observers) o.buildStarted?.(build, request);
       const done = this.runBuild(build)
         .catch((error: unknown) => {
           this.log.error(
@@ -209,7 +265,7 @@ export class BuildRequestDistributor {
       );
       results = Results.EXCEPTION;
     }
-    await this.data.buildsets.complete([brid], results);
+    await this.data.buildsets.complete([brid], results, this.masterid);
   }
 
   /** Claims the other pending requests that this build can serve (Buildbot's collapseRequests). */

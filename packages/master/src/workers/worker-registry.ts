@@ -130,6 +130,14 @@ export class WorkerRegistry {
     this.notify();
   }
 
+  /** Another master changed a worker's state in the database: follow it. */
+  syncState(workerid: number, paused: boolean): void {
+    const worker = this.byId(workerid);
+    if (!worker || worker.paused === paused) return;
+    worker.paused = paused;
+    if (!paused) this.notify();
+  }
+
   async setPaused(worker: WorkerState, paused: boolean): Promise<void> {
     worker.paused = paused;
     await this.data.workers.setState(worker.workerid, { paused });
