@@ -379,6 +379,17 @@ describe('live events backpressure', () => {
       );
       socket.resume();
       await closed;
+      // A client that goes away on its own is unsubscribed too.
+      const again = net.connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => {
+        again.once('data', () => resolve());
+        again.write('GET /sse/listen/builds/*/* HTTP/1.1\r\nHost: x\r\n\r\n');
+      });
+      expect(bus.subscriberCount).toBe(baseline + 1);
+      again.destroy();
+      await waitFor(() => bus.subscriberCount === baseline, {
+        message: 'the SSE client to be unsubscribed',
+      });
     } finally {
       socket.destroy();
       await app.close();

@@ -144,6 +144,12 @@ describe('REST API v2 against a real master and worker', () => {
       const r = await f.get('/api/v2/builders?name=noop');
       expect(r.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(r.text).not.toMatch(/\n|": /);
+      const head = await fetch(`${f.base}/api/v2/builders`, {
+        method: 'HEAD',
+        headers: { connection: 'close' },
+      });
+      expect(head.status).toBe(200);
+      expect(await head.text()).toBe('');
       expect(r.text).toBe(
         `{"builders":[{"builderid":${f.builderIds.noop},"description":"does nothing","masterids":[${f.master.masterid}],` +
           `"name":"noop","tags":["fast","tiny"]}],"meta":{"total":1}}`,

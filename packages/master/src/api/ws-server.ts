@@ -59,7 +59,9 @@ class WsTransport implements LiveTransport {
     ) {
       this.socket.close(1001, reason.slice(0, 100));
       // A client that never answers the close handshake must not hold the master's shutdown.
-      setTimeout(() => this.socket.terminate(), 2000).unref();
+      const timer = setTimeout(() => this.socket.terminate(), 2000);
+      timer.unref();
+      this.socket.once('close', () => clearTimeout(timer));
     }
   }
 }
