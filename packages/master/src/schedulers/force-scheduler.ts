@@ -150,10 +150,11 @@ export class ForceScheduler {
     params: Record<string, unknown>,
     problems: string[],
   ): Promise<number[]> {
-    const known = await Promise.all(
-      this.config.builderNames.map((name) => this.data.builders.get(name)),
-    );
-    const mine = known.filter((b) => b !== undefined);
+    // One listing for all of them (each builders.get lists every builder).
+    const all = await this.data.builders.list();
+    const mine = this.config.builderNames
+      .map((name) => all.find((b) => b.name === name))
+      .filter((b) => b !== undefined);
     const list = mine.map((b) => `${b.name} (${b.builderid})`).join(', ');
     if (params.builderid !== undefined) {
       const id = typeof params.builderid === 'string' ? Number(params.builderid) : params.builderid;
