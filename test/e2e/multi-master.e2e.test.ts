@@ -4,8 +4,8 @@
  * SIGKILL is expired by the other, whose worker-side and queue-side recovery re-runs its
  * build.
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, httpJson, waitFor, type SpawnedProcess } from '@yardmaster/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPostgresDatabase, httpJson, waitFor, type SpawnedProcess } from '@yardmaster/testkit';
 import {
   buildsOfRequest,
   rawLog,
@@ -44,9 +44,7 @@ describe('two masters on one PostgreSQL database', () => {
   let ids: Record<string, number> = {};
 
   beforeAll(async () => {
-    const admin = inject('postgresUrl');
-    if (!admin) throw new Error(`no PostgreSQL server for the tests: ${inject('postgresError')}`);
-    const dbUrl = await createTestDatabase(admin);
+    const dbUrl = await freshPostgresDatabase();
     [a, b] = await Promise.all([
       startMaster(CONFIG, { dbUrl, name: 'master-a', masterExpiry: 5 }),
       startMaster(CONFIG, { dbUrl, name: 'master-b', masterExpiry: 5 }),

@@ -25,4 +25,11 @@ export {
   resourcesAbove,
   type ResourceCounts,
 } from './leak-check.js';
-export { startPostgres, createTestDatabase, postgresBinDir, type PostgresServer } from './postgres.js';
+export {
+  startPostgres,
+  createTestDatabase,
+  postgresBinDir,
+  type PostgresServer,
+} from './postgres.js';
+export * from './fake-kubernetes/index.js';
+export { postgresAdminUrl, freshPostgresDatabase } from './postgres-inject.js';

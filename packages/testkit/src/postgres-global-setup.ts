@@ -8,12 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { startPostgres } from './postgres.js';
 import { cleanupAll } from './temp-dir.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    postgresUrl: string;
-    postgresError: string;
-  }
-}
+import './postgres-inject.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   try {

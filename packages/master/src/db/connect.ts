@@ -8,7 +8,14 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type MigrationProvider } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type MigrationProvider,
+  type PostgresPool,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
@@ -76,7 +83,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       { cause: error },
     );
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: patientPool(pool) }) });
   const handle: DatabaseHandle = {
     db,
     dialect: 'postgres',
@@ -85,6 +92,52 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   };
   if (options.migrate !== false) await migrateToLatest(handle);
   return handle;
+}
+
+/** Errors that mean "the server is not there right now", worth waiting out. */
+export function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  return (
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      'ETIMEDOUT',
+      'EPIPE',
+      '57P01',
+      '57P02',
+      '57P03',
+      '53300',
+    ].includes(code) ||
+    code.startsWith('08') ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test(
+      String((error as Error | null)?.message),
+    )
+  );
+}
+
+const RECONNECT_FOR_MS = 60_000;
+
+/**
+ * The pool as Kysely sees it, waiting out a database that is restarting: getting a
+ * connection is retried with backoff for up to a minute, so a PostgreSQL restart delays
+ * queries instead of failing them. Only *getting* a connection is retried, never a
+ * statement that was sent, so nothing can be applied twice.
+ */
+function patientPool(pool: pg.Pool): PostgresPool {
+  return {
+    async connect() {
+      const deadline = Date.now() + RECONNECT_FOR_MS;
+      for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+        try {
+          return await pool.connect();
+        } catch (error) {
+          if (!isUnavailable(error) || Date.now() + delay > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
+    },
+    end: () => pool.end(),
+  };
 }
 
 export async function openDatabase(

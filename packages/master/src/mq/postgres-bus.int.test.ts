@@ -1,13 +1,11 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, waitFor } from '@yardmaster/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshPostgresDatabase, waitFor } from '@yardmaster/testkit';
 import { openDatabase, type DatabaseHandle } from '../db/connect.js';
 import { PostgresBus } from './postgres-bus.js';
 import type { EventKey } from './bus.js';
 
 async function database(): Promise<{ url: string; handle: DatabaseHandle }> {
-  const admin = inject('postgresUrl');
-  if (!admin) throw new Error(`no PostgreSQL server for the tests: ${inject('postgresError')}`);
-  const url = await createTestDatabase(admin);
+  const url = await freshPostgresDatabase();
   return { url, handle: await openDatabase(url, '/tmp', { poolSize: 3 }) };
 }
 

@@ -18,6 +18,7 @@ import { stepOutcome } from '../steps/build-step.js';
 import type { BuilderRuntime } from './builder-runtime.js';
 import { LogWriter } from './log-writer.js';
 import { RemoteCommand, WorkerLostError, type RemoteCommandResult } from './remote-command.js';
+import { isTransientDatabaseError } from '../data/transient.js';
 
 export interface BuildDeps {
   data: DataApi;
@@ -99,9 +100,20 @@ export class Build {
       if (prepared) await this.runSteps();
       state = this.finalState();
     } catch (error) {
-      this.results = Results.EXCEPTION;
-      state = `exception: ${error instanceof Error ? error.message : String(error)}`;
-      this.deps.log.error({ err: error, buildid: this.buildid }, 'build failed with an exception');
+      const message = error instanceof Error ? error.message : String(error);
+      if (isTransientDatabaseError(error)) {
+        // An infrastructure fault, not the build's: run it again.
+        this.results = Results.RETRY;
+        state = `interrupted: the database was unreachable (${message}); the request is run again`;
+        this.deps.log.warn({ err: error, buildid: this.buildid }, state);
+      } else {
+        this.results = Results.EXCEPTION;
+        state = `exception: ${message}`;
+        this.deps.log.error(
+          { err: error, buildid: this.buildid },
+          'build failed with an exception',
+        );
+      }
     }
     unwatch();
     await data.builds.setProperties(this.buildid, this.properties);
@@ -220,6 +232,9 @@ export class Build {
       if (error instanceof WorkerLostError) {
         result = Results.RETRY;
         summary = `worker ${this.workerName} lost: ${this.workerLost ?? error.message}`;
+      } else if (isTransientDatabaseError(error)) {
+        result = Results.RETRY;
+        summary = `interrupted: the database was unreachable (${error instanceof Error ? error.message : String(error)})`;
       } else {
         result = Results.EXCEPTION;
         summary = `exception: ${error instanceof Error ? error.message : String(error)}`;

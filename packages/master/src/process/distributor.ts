@@ -20,8 +20,13 @@ import type { WorkerRegistry } from '../workers/worker-registry.js';
 import type { Subscription } from '../mq/bus.js';
 import type { BuilderRuntime } from './builder-runtime.js';
 import { Build } from './build.js';
+import { isTransientDatabaseError } from '../data/transient.js';
 
 const POLL_MS = 5_000;
+const RECONCILE_MS = 10_000;
+/** Claims and builds younger than this are being started or settled: reconcile leaves them. */
+const RECONCILE_GRACE_MS = 30_000;
+const SETTLE_RETRY_MS = 120_000;
 const MAX_RETRIES = 3;
 
 /**
@@ -39,6 +44,10 @@ export class BuildRequestDistributor {
   private builders = new Map<number, BuilderRuntime>();
   private readonly running = new Map<number, Build>();
   private readonly finishing = new Set<Promise<void>>();
+  /** Requests this master claimed and has not settled (completed or unclaimed) yet. */
+  private readonly owned = new Set<number>();
+  private reconcileTimer: NodeJS.Timeout | null = null;
+  private reconciling: Promise<void> | null = null;
   private passing: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -71,7 +80,58 @@ export class BuildRequestDistributor {
     }
     this.timer = setInterval(() => this.wake(), POLL_MS);
     this.timer.unref();
+    this.reconcileTimer = setInterval(() => {
+      this.reconciling ??= this.reconcile()
+        .catch((error: unknown) =>
+          this.log.warn({ err: error }, 'reconciling claims failed; trying again later'),
+        )
+        .finally(() => (this.reconciling = null));
+    }, RECONCILE_MS);
+    this.reconcileTimer.unref();
     this.wake();
+  }
+
+  /**
+   * Repairs what a failed database write left behind (a request claimed by this master
+   * that no build of it runs any more, a build row it no longer runs): re-queues such
+   * requests and ends such builds RETRY. Only old enough ones, so nothing being started
+   * right now is touched.
+   */
+  async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    const settledBefore = Date.now() - RECONCILE_GRACE_MS;
+    const stray: number[] = [];
+    for (const brid of await this.data.buildsets.claimedBy(this.masterid)) {
+      if (this.owned.has(brid)) continue;
+      const request = await this.data.buildsets.getRequest(brid);
+      if (
+        request?.claimed_at !== null &&
+        request?.claimed_at !== undefined &&
+        request.claimed_at * 1000 < settledBefore
+      ) {
+        stray.push(brid);
+      }
+    }
+    if (stray.length > 0) {
+      this.log.warn(
+        { requests: stray },
+        `re-queueing ${stray.length} request(s) this master claimed but no longer runs`,
+      );
+      await this.data.buildsets.unclaim(stray, this.masterid);
+    }
+    for (const build of await this.data.builds.unfinishedOf(this.masterid)) {
+      if (this.running.has(build.buildid) || (build.started_at ?? 0) * 1000 >= settledBefore)
+        continue;
+      this.log.warn(
+        { buildid: build.buildid },
+        `ending build ${build.buildid}, which this master no longer runs`,
+      );
+      await this.data.builds.finish(
+        build.buildid,
+        Results.RETRY,
+        'interrupted: its master lost track of it; the request is run again',
+      );
+    }
   }
 
   /**
@@ -82,6 +142,8 @@ export class BuildRequestDistributor {
   async stop(reason: string, options: { drainMs?: number } = {}): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
+    await this.reconciling;
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions = [];
     await this.passing;
@@ -198,6 +260,7 @@ export class BuildRequestDistributor {
         return;
       }
       if (!(await this.data.buildsets.claim(request.buildrequestid, this.masterid))) continue;
+      this.owned.add(request.buildrequestid);
       if (builder.collapseRequests) await this.collapse(request, requests, taken);
       this.registry.acquire(worker);
       const build = new Build(
@@ -212,6 +275,7 @@ export class BuildRequestDistributor {
       } catch (error) {
         this.registry.release(worker);
         await this.data.buildsets.unclaim([request.buildrequestid], this.masterid);
+        this.owned.delete(request.buildrequestid);
         throw error;
       }
       this.running.set(build.buildid, build);
@@ -232,6 +296,30 @@ export class BuildRequestDistributor {
   }
 
   private async runBuild(build: Build): Promise<void> {
+    const brid = build.request.buildrequestid;
+    try {
+      await this.runAndSettle(build);
+    } finally {
+      this.owned.delete(brid);
+    }
+  }
+
+  /** Writes that settle a request are retried while the database is briefly away. */
+  private async settle(what: string, write: () => Promise<void>): Promise<void> {
+    const deadline = Date.now() + SETTLE_RETRY_MS;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await write();
+        return;
+      } catch (error) {
+        if (!isTransientDatabaseError(error) || Date.now() > deadline) throw error;
+        this.log.warn({ err: error }, `${what} failed; retrying in ${delay} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private async runAndSettle(build: Build): Promise<void> {
     let results: Result;
     try {
       results = await build.run();
@@ -239,8 +327,12 @@ export class BuildRequestDistributor {
       this.running.delete(build.buildid);
     }
     const brid = build.request.buildrequestid;
+    const requeue = () =>
+      this.settle(`re-queueing request ${brid}`, () =>
+        this.data.buildsets.unclaim([brid], this.masterid),
+      );
     if (build.stoppedForRetry) {
-      await this.data.buildsets.unclaim([brid], this.masterid);
+      await requeue();
       return;
     }
     if (results === Results.RETRY && !build.isStopping) {
@@ -256,7 +348,7 @@ export class BuildRequestDistributor {
         { buildrequestid: brid },
       );
       if (previous.total < MAX_RETRIES) {
-        await this.data.buildsets.unclaim([brid], this.masterid);
+        await requeue();
         return;
       }
       this.log.warn(
@@ -265,7 +357,10 @@ export class BuildRequestDistributor {
       );
       results = Results.EXCEPTION;
     }
-    await this.data.buildsets.complete([brid], results, this.masterid);
+    const final = results;
+    await this.settle(`completing request ${brid}`, () =>
+      this.data.buildsets.complete([brid], final, this.masterid),
+    );
   }
 
   /** Claims the other pending requests that this build can serve (Buildbot's collapseRequests). */

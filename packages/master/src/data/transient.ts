@@ -1,0 +1,10 @@
+/** Classifies database errors for the layers above, which must not import db/. */
+import { isUnavailable } from '../db/connect.js';
+
+/**
+ * True for an error that says the database was briefly unreachable (restart, failover,
+ * network): the work should be retried, not reported as a bug.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  return isUnavailable(error);
+}
