@@ -10,7 +10,7 @@ import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const root = import.meta.dirname;
-const packages = ['protocol', 'worker', 'testkit', 'master'];
+const packages = ['protocol', 'worker', 'testkit', 'www', 'master'];
 const testFiles = ['**/*.test.ts', '**/test/**/*.ts'];
 
 /** `no-restricted-imports` entry forbidding our packages except those in `allowed`. */
@@ -111,13 +111,14 @@ export default defineConfig(
   // without the master's dependencies); its tests may also use the root devDependencies.
   ...packages.map((name) => ({
     name: `yardmaster/${name}-dependencies`,
-    files: [`packages/${name}/**/*.ts`],
+    files: [`packages/${name}/**/*.ts`, `packages/${name}/**/*.tsx`],
     rules: {
       'import-x/no-extraneous-dependencies': [
         'error',
         {
           packageDir: [`${root}/packages/${name}`, root],
-          devDependencies: name === 'testkit' ? true : testFiles,
+          // testkit is test-only; www is bundled by Vite, so all its dependencies are dev.
+          devDependencies: name === 'testkit' || name === 'www' ? true : testFiles,
           whitelist: ['@yardmaster/testkit'],
         },
       ],
@@ -145,6 +146,21 @@ export default defineConfig(
           patterns: [
             onlyOurPackages(['protocol'], 'worker imports only @yardmaster/protocol (DESIGN §2).'),
           ],
+        },
+      ],
+    },
+  },
+  {
+    // The web UI talks to the master only over HTTP; it shares no code with it.
+    name: 'yardmaster/boundaries/www',
+    files: ['packages/www/**/*.ts', 'packages/www/**/*.tsx'],
+    ignores: testFiles,
+    languageOptions: { globals: { window: 'readonly', document: 'readonly' } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [onlyOurPackages([], 'the web UI talks only HTTP to the master (DESIGN §2).')],
         },
       ],
     },

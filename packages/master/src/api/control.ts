@@ -36,4 +36,14 @@ export interface MasterControl {
   /** Throws NotFoundError for an unknown build. */
   stopBuild(buildid: number, reason: string): Promise<void>;
   rebuild(buildid: number, reason: string): Promise<ForceResult>;
+  /**
+   * Buildbot's worker control (`POST /api/v2/workers/<id>`, api/worker-control-routes.ts):
+   * `pause`/`unpause` (no new builds while paused), `stop` (graceful: no new builds, shut
+   * down once idle), `kill` (disconnect now). Throws NotFoundError for an unknown worker.
+   */
+  controlWorker?(worker: number | string, action: WorkerAction, reason: string): Promise<void>;
+  /** Cancels a build request: a pending one completes CANCELLED; a started one has its build stopped. */
+  cancelBuildRequest?(buildrequestid: number, reason: string): Promise<void>;
 }
+
+export type WorkerAction = 'pause' | 'unpause' | 'stop' | 'kill';

@@ -22,6 +22,8 @@ import { RPC_INVALID_REQUEST, RPC_PARSE_ERROR, registerControlRoutes } from './c
 import { LiveEvents } from './live-events.js';
 import { registerSseRoutes } from './sse-routes.js';
 import { attachWebSocket } from './ws-server.js';
+import { registerStaticUi } from './static-ui.js';
+import { registerWorkerControlRoutes } from './worker-control-routes.js';
 
 export interface ApiServerOptions {
   data: DataApi;
@@ -103,5 +105,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   registerControlRoutes(app, options.control);
   registerSseRoutes(app, live);
   attachWebSocket(app, live);
+  registerWorkerControlRoutes(app, options.control);
+  registerStaticUi(app);
   return app;
 }

@@ -1,0 +1,317 @@
+/**
+ * Home: the state of the CI at a glance. What runs now (with its step and elapsed time),
+ * what waits in the queue per builder (and for how long), what finished lately, and how
+ * the last 24 hours went. One round of requests; live events keep it current.
+ */
+import { byId, useBuilders, useWorkers } from '../api/hooks';
+import { query } from '../api/client';
+import { useApi } from '../api/store';
+import type { Build, BuildRequest, Builder, Collection, Step } from '../api/types';
+import {
+  Ago,
+  Async,
+  Duration,
+  Elapsed,
+  EmptyState,
+  Section,
+  StatusBadge,
+  useReadyMark,
+  useTitle,
+} from '../components/common';
+import { elapsed, formatDuration, plural } from '../lib/format';
+import { RESULT_CODES, resultStatus, statusOf } from '../lib/results';
+import { useNow } from '../lib/use-now';
+import { paths } from '../paths';
+import { Link } from '../router';
+
+const DAY = 86_400;
+
+function builderName(builders: Map<number, Builder>, id: number): string {
+  return builders.get(id)?.name ?? `builder ${id}`;
+}
+
+/** The step a running build is on, kept live by its step events. */
+function CurrentStep({ buildid }: { buildid: number }) {
+  const steps = useApi<Collection<'steps', Step>>(
+    `/builds/${buildid}/steps${query({ order: '-number', limit: 1 })}`,
+    { live: [`builds/${buildid}/steps/*/*`] },
+  );
+  const step = steps.data?.steps.find((s) => !s.complete);
+  if (!step) return <span className="muted">{steps.data ? 'between steps' : '…'}</span>;
+  return (
+    <span className="current-step">
+      <span className="pulse" aria-hidden="true" />
+      <strong>{step.name}</strong>
+      {step.state_string && step.state_string !== step.name && (
+        <span className="muted"> — {step.state_string}</span>
+      )}
+      {' · '}
+      <Elapsed start={step.started_at} end={null} />
+    </span>
+  );
+}
+
+function ResultCount({ code, since }: { code: number; since: number }) {
+  const counts = useApi<Collection<'builds', Build>>(
+    `/builds${query({ results: code, complete_at__ge: since, limit: 0 })}`,
+    { live: ['builds/*/finished'] },
+  );
+  const status = resultStatus(code);
+  const total = counts.data?.meta.total;
+  return (
+    <div
+      className={`tally status-${status} ${total === 0 ? 'tally-zero' : ''}`}
+      style={{ ['--tally-colour' as string]: `var(--${status})` }}
+      data-result={status}
+      title={`${total ?? '…'} ${status} in the last 24 hours`}
+    >
+      <span className="tally-number">{total ?? '…'}</span>
+      <span className="tally-label">{status}</span>
+    </div>
+  );
+}
+
+function Summary({
+  running,
+  pending,
+  workers,
+  now,
+}: {
+  running: number;
+  pending: BuildRequest[];
+  workers: { connected: number; total: number; busy: number } | null;
+  now: number;
+}) {
+  const oldest = pending.reduce<number | null>(
+    (min, r) =>
+      r.submitted_at !== null && (min === null || r.submitted_at < min) ? r.submitted_at : min,
+    null,
+  );
+  // Counts for the last 24 hours, from the start of the hour, so the path stays the same.
+  const since = Math.floor(now / 3600) * 3600 - DAY;
+  return (
+    <div className="summary">
+      <div className="summary-cards">
+        <div className={`card ${running > 0 ? 'card-running' : ''}`} data-testid="running-count">
+          <span className="card-number">{running}</span>
+          <span className="card-label">running</span>
+        </div>
+        <div
+          className={`card ${pending.length > 0 ? 'card-pending' : ''}`}
+          data-testid="pending-count"
+        >
+          <span className="card-number">{pending.length}</span>
+          <span className="card-label">
+            waiting{oldest !== null && <> · oldest {formatDuration(now - oldest)}</>}
+          </span>
+        </div>
+        <div className="card">
+          <span className="card-number">
+            {workers ? `${workers.connected}/${workers.total}` : '…'}
+          </span>
+          <span className="card-label">
+            workers connected{workers && workers.busy > 0 && <> · {workers.busy} busy</>}
+          </span>
+        </div>
+      </div>
+      <div className="tallies" aria-label="results in the last 24 hours">
+        <span className="tallies-title">Last 24 hours</span>
+        {RESULT_CODES.map((code) => (
+          <ResultCount key={code} code={code} since={since} />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export function HomePage() {
+  useTitle('Home');
+  const now = useNow();
+  const builders = useBuilders();
+  const workers = useWorkers();
+  const running = useApi<Collection<'builds', Build>>(
+    `/builds${query({ complete: false, order: '-buildid', limit: 200 })}`,
+    { live: ['builds/*/*'] },
+  );
+  const requests = useApi<Collection<'buildrequests', BuildRequest>>(
+    `/buildrequests${query({ complete: false, order: 'buildrequestid', limit: 500 })}`,
+    { live: ['buildrequests/*/*'] },
+  );
+  const recent = useApi<Collection<'builds', Build>>(
+    `/builds${query({ complete: true, order: '-complete_at', limit: 20 })}`,
+    { live: ['builds/*/finished'] },
+  );
+  const builderMap = byId(builders.data?.builders, (b) => b.builderid);
+  const workerMap = byId(workers.data?.workers, (w) => w.workerid);
+  const pending = (requests.data?.buildrequests ?? []).filter((r) => !r.claimed);
+  const runningBuilds = running.data?.builds ?? [];
+  const busyWorkers = new Set(runningBuilds.map((b) => b.workerid).filter((w) => w !== null));
+  const workerCounts = workers.data
+    ? {
+        total: workers.data.workers.length,
+        connected: workers.data.workers.filter((w) => w.connected_to.length > 0).length,
+        busy: busyWorkers.size,
+      }
+    : null;
+  useReadyMark(
+    running.data !== undefined && requests.data !== undefined && recent.data !== undefined,
+    'home',
+  );
+
+  const queueByBuilder = new Map<number, BuildRequest[]>();
+  for (const r of pending) {
+    const list = queueByBuilder.get(r.builderid) ?? [];
+    list.push(r);
+    queueByBuilder.set(r.builderid, list);
+  }
+
+  return (
+    <div className="page page-home">
+      <h1 className="page-title">Overview</h1>
+      <Summary running={runningBuilds.length} pending={pending} workers={workerCounts} now={now} />
+      <div className="columns">
+        <Section
+          title="Running now"
+          count={running.data ? runningBuilds.length : undefined}
+          id="running"
+        >
+          <Async query={running} what="running builds">
+            {(data) =>
+              data.builds.length === 0 ? (
+                <EmptyState title="Nothing is running.">
+                  Force a build from a <Link to={paths.builders()}>builder&apos;s page</Link>.
+                </EmptyState>
+              ) : (
+                <table className="table">
+                  <thead>
+                    <tr>
+                      <th>Build</th>
+                      <th>Step</th>
+                      <th>Worker</th>
+                      <th className="right">Elapsed</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.builds.map((b) => (
+                      <tr key={b.buildid} data-testid={`running-build-${b.buildid}`}>
+                        <td>
+                          <StatusBadge status="running" label="▶" title="running" />{' '}
+                          <Link to={paths.build(b.builderid, b.number)}>
+                            {builderName(builderMap, b.builderid)} #{b.number}
+                          </Link>
+                        </td>
+                        <td>
+                          <CurrentStep buildid={b.buildid} />
+                        </td>
+                        <td>
+                          {b.workerid === null
+                            ? '—'
+                            : (workerMap.get(b.workerid)?.name ?? b.workerid)}
+                        </td>
+                        <td className="right">
+                          <Elapsed start={b.started_at} end={null} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )
+            }
+          </Async>
+        </Section>
+        <Section
+          title="Waiting in the queue"
+          count={requests.data ? pending.length : undefined}
+          id="queue"
+        >
+          <Async query={requests} what="the queue">
+            {() =>
+              pending.length === 0 ? (
+                <EmptyState title="The queue is empty.">Every request has a worker.</EmptyState>
+              ) : (
+                <ul className="queue">
+                  {[...queueByBuilder].map(([builderid, list]) => (
+                    <li key={builderid} className="queue-builder">
+                      <div className="queue-head">
+                        <Link to={paths.builder(builderid)}>
+                          {builderName(builderMap, builderid)}
+                        </Link>
+                        <span className="muted">{plural(list.length, 'request')}</span>
+                      </div>
+                      <ul className="queue-requests">
+                        {list.slice(0, 5).map((r) => (
+                          <li key={r.buildrequestid}>
+                            <StatusBadge status="pending" label="…" title="pending" />{' '}
+                            <Link to={paths.buildRequest(r.buildrequestid)}>
+                              request {r.buildrequestid}
+                            </Link>
+                            <span className="muted">
+                              {' '}
+                              waiting{' '}
+                              <span className="num">
+                                {formatDuration(elapsed(r.submitted_at, null, now) ?? 0)}
+                              </span>
+                            </span>
+                          </li>
+                        ))}
+                        {list.length > 5 && <li className="muted">and {list.length - 5} more</li>}
+                      </ul>
+                    </li>
+                  ))}
+                </ul>
+              )
+            }
+          </Async>
+        </Section>
+      </div>
+      <Section title="Recently finished" id="recent">
+        <Async query={recent} what="recent builds">
+          {(data) =>
+            data.builds.length === 0 ? (
+              <EmptyState title="No build has finished yet." />
+            ) : (
+              <table className="table">
+                <thead>
+                  <tr>
+                    <th>Result</th>
+                    <th>Build</th>
+                    <th>Summary</th>
+                    <th>Worker</th>
+                    <th className="right">Took</th>
+                    <th className="right">Finished</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.builds.map((b) => (
+                    <tr key={b.buildid}>
+                      <td>
+                        <StatusBadge status={statusOf(b)} />
+                      </td>
+                      <td>
+                        <Link to={paths.build(b.builderid, b.number)}>
+                          {builderName(builderMap, b.builderid)} #{b.number}
+                        </Link>
+                      </td>
+                      <td className="muted ellipsis">{b.state_string}</td>
+                      <td>
+                        {b.workerid === null
+                          ? '—'
+                          : (workerMap.get(b.workerid)?.name ?? b.workerid)}
+                      </td>
+                      <td className="right">
+                        <Duration seconds={elapsed(b.started_at, b.complete_at, now)} />
+                      </td>
+                      <td className="right">
+                        <Ago time={b.complete_at} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )
+          }
+        </Async>
+      </Section>
+    </div>
+  );
+}
