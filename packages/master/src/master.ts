@@ -16,6 +16,7 @@ import { InProcessBus } from './mq/in-process-bus.js';
 import { PostgresBus } from './mq/postgres-bus.js';
 import type { Bus } from './mq/bus.js';
 import { MasterLiveness } from './process/master-liveness.js';
+import { SingletonServices } from './process/singleton-services.js';
 import { DataApi } from './data/data-api.js';
 import { createLogger, type Logger } from './logger.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
@@ -76,6 +77,8 @@ export class Master implements MasterControl {
   private api: FastifyInstance | null = null;
   private distributor: BuildRequestDistributor | null = null;
   private liveness: MasterLiveness | null = null;
+  /** Change sources and timed schedulers: each runs on one master, held by a lease. */
+  singletons: SingletonServices | null = null;
   private schedulers = new Map<string, ForceScheduler>();
   private lifecycle: MasterLifecycle = 'starting';
   private builderNames = new Map<number, string>();
@@ -156,6 +159,12 @@ export class Master implements MasterControl {
       () => this.onFenced(name),
     );
     this.liveness.start();
+    this.singletons = new SingletonServices(data, this.masterid, this.log, {
+      renewMs: this.options.heartbeatMs ?? HEARTBEAT_MS,
+      ttlMs: this.options.masterExpiryMs ?? MASTER_EXPIRY_MS,
+    });
+    await this.singletons.set([]);
+    this.singletons.start();
     this.log.info(
       {
         masterid: this.masterid,
@@ -245,6 +254,7 @@ export class Master implements MasterControl {
       await this.distributor?.stop('the master is shutting down', { drainMs });
     }
     await this.liveness?.stop();
+    await this.singletons?.stop();
     await this.api?.close();
     await this.distributor?.stop('the master is shutting down');
     this.registry?.closeAll('the master is shutting down');

@@ -184,5 +184,20 @@ export function dataApiContract(name: string, open: () => Promise<DatabaseHandle
       for (let i = 0; i < 3; i++) names.push((await data.steps.add(buildid, 'shell')).name);
       expect(names).toEqual(['shell', 'shell_1', 'shell_2']);
     });
+    it('gives a lease to one master until it expires, then to another', async () => {
+      expect(await data.leases.acquire('poller', 1, 10_000)).toBe(true);
+      expect(await data.leases.acquire('poller', 2, 10_000)).toBe(false);
+      now += 5_000;
+      expect(await data.leases.acquire('poller', 1, 10_000)).toBe(true);
+      now += 9_000;
+      expect(await data.leases.acquire('poller', 2, 10_000)).toBe(false);
+      now += 2_000;
+      expect(await data.leases.acquire('poller', 2, 10_000)).toBe(true);
+      expect((await data.leases.holder('poller'))?.masterid).toBe(2);
+      await data.leases.release('poller', 1);
+      expect((await data.leases.holder('poller'))?.masterid).toBe(2);
+      await data.leases.release('poller', 2);
+      expect(await data.leases.holder('poller')).toBeNull();
+    });
   });
 }

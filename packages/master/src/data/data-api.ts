@@ -10,6 +10,7 @@ import { BuildsetsData } from './buildsets.js';
 import { BuildsData } from './builds.js';
 import { StepsData } from './steps.js';
 import { LogsData } from './logs.js';
+import { LeasesData } from './leases.js';
 import { ChangesData } from './changes.js';
 import { EventsData } from './events.js';
 
@@ -21,6 +22,7 @@ export class DataApi {
   readonly builds: BuildsData;
   readonly steps: StepsData;
   readonly logs: LogsData;
+  readonly leases: LeasesData;
   readonly changes: ChangesData;
   /** Subscriptions to the bus's events, for live-event readers (REST /sse and /ws). */
   readonly events: EventsData;
@@ -33,6 +35,7 @@ export class DataApi {
     this.builds = new BuildsData(ctx);
     this.steps = new StepsData(ctx);
     this.logs = new LogsData(ctx);
+    this.leases = new LeasesData(ctx);
     this.changes = new ChangesData(ctx);
     this.events = new EventsData(ctx);
   }
