@@ -22,6 +22,8 @@ import { RPC_INVALID_REQUEST, RPC_PARSE_ERROR, registerControlRoutes } from './c
 import { LiveEvents } from './live-events.js';
 import { registerSseRoutes } from './sse-routes.js';
 import { attachWebSocket } from './ws-server.js';
+import { registerHealthRoutes, type MasterProbes } from './health-routes.js';
+import { registerMetricsRoute } from './metrics.js';
 import { registerStaticUi } from './static-ui.js';
 import { registerWorkerControlRoutes } from './worker-control-routes.js';
 
@@ -31,6 +33,8 @@ export interface ApiServerOptions {
   log: Logger;
   /** Live-event clients further behind than this are dropped (default 4 MiB). */
   maxLiveEventBufferBytes?: number;
+  /** Probes (/healthz, /readyz) and /metrics; left out, those routes are not served. */
+  probes?: MasterProbes;
 }
 
 function isJsonRpc(request: FastifyRequest): boolean {
@@ -105,6 +109,8 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   registerControlRoutes(app, options.control);
   registerSseRoutes(app, live);
   attachWebSocket(app, live);
+  registerHealthRoutes(app, options.probes);
+  registerMetricsRoute(app, options.probes);
   registerWorkerControlRoutes(app, options.control);
   registerStaticUi(app);
   return app;

@@ -11,6 +11,7 @@ export {
   forceScheduler,
   git,
   interpolate,
+  kubernetesLatentWorker,
   shellCommand,
   worker,
 } from './factories.js';

@@ -29,4 +29,13 @@ export const CONFIG_DEFAULTS = {
     haltOnFailure: true,
   },
   forceScheduler: { reason: 'force build' },
+  kubernetesLatentWorker: {
+    minIdle: 0,
+    /** 5 minutes. */
+    idleTimeoutMs: 300_000,
+    /** 5 minutes. */
+    unschedulableDeadlineMs: 300_000,
+    /** One day: a safety net for pods that would otherwise never end. */
+    activeDeadlineSeconds: 86_400,
+  },
 } as const;

@@ -13,6 +13,8 @@ import type {
   GitDescriptor,
   GitOptions,
   InterpolateDescriptor,
+  KubernetesLatentWorkerDescriptor,
+  KubernetesLatentWorkerOptions,
   ShellCommandDescriptor,
   ShellCommandOptions,
   StepDescriptor,
@@ -30,6 +32,17 @@ function fields<T extends object>(options: T): T {
 /** A worker that connects to the master with `name` and `password`. */
 export function worker(name: string, options: WorkerOptions): WorkerDescriptor {
   return { type: 'worker', name, ...fields(options) };
+}
+
+/**
+ * Workers started on demand as Kubernetes pods: one pod per build, created when requests
+ * wait, at most `maxPods` at once. Builders list it by `name` in `workerNames`.
+ */
+export function kubernetesLatentWorker(
+  name: string,
+  options: KubernetesLatentWorkerOptions,
+): KubernetesLatentWorkerDescriptor {
+  return { type: 'kubernetesLatentWorker', name, ...fields(options) };
 }
 
 /** A builder: which workers may run its builds, and the steps of a build. */

@@ -10,6 +10,7 @@ export {
   forceScheduler,
   git,
   interpolate,
+  kubernetesLatentWorker,
   shellCommand,
   worker,
 } from './factories.js';

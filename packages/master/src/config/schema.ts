@@ -20,6 +20,7 @@ import type {
   GitStepConfig,
   InterpolateDescriptor,
   JsonValue,
+  KubernetesLatentWorkerConfig,
   MasterConfig,
   RenderableString,
   ShellCommandStepConfig,
@@ -253,6 +254,190 @@ export const workerSchema = strictObject({
   maxBuilds: worker.maxBuilds ?? null,
   properties: worker.properties ?? {},
 }));
+
+// ---------------------------------------------------------------------------------------
+// Kubernetes latent workers
+// ---------------------------------------------------------------------------------------
+
+/** RFC 1123 label: pod names are `<name>-<5 random characters>`, at most 63 in all. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+const latentWorkerName = z.string().superRefine((name, ctx) => {
+  if (name === '') report(ctx, 'must not be empty', name);
+  else if (!DNS_LABEL.test(name) || name.length > 50) {
+    report(
+      ctx,
+      `kubernetes latent worker name "${name}" must be lower-case letters, digits and "-" (at most 50, starting and ending with a letter or digit): pod names are made from it`,
+      name,
+    );
+  }
+});
+
+const namespaceName = z.string().superRefine((name, ctx) => {
+  if (!DNS_LABEL.test(name) || name.length > 63) {
+    report(ctx, `namespace "${name}" is not a valid Kubernetes namespace name`, name);
+  }
+});
+
+/** A Kubernetes quantity such as "500m", "2", "1.5Gi", "512Mi"; numbers become strings. */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[kMGTPE]i?|m|u|n)?$/;
+const quantity = z.unknown().transform((value, ctx): string => {
+  const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  if (typeof text === 'string' && QUANTITY.test(text)) return text;
+  report(
+    ctx,
+    `expected a Kubernetes quantity such as "500m", "2" or "1Gi", got ${describeValue(value)}`,
+    value,
+  );
+  return z.NEVER;
+});
+const resourceList = z.record(nonEmptyString, quantity);
+
+const hostPort = z.string().superRefine((address, ctx) => {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d+)$/.exec(address);
+  const portNumber = Number(match?.[2]);
+  if (!match || !(portNumber >= 1 && portNumber <= 65_535)) {
+    report(
+      ctx,
+      `expected host:port that the pods reach the master at, such as "yardmaster:9989", got ${describeValue(address)}`,
+      address,
+    );
+  }
+});
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const RESERVED_ENV = ['YARDMASTER_MASTER', 'YARDMASTER_WORKER_NAME', 'YARDMASTER_WORKER_PASSWORD'];
+const podEnv = z.record(z.string(), z.string()).superRefine((env, ctx) => {
+  for (const name of Object.keys(env)) {
+    if (!ENV_NAME.test(name))
+      report(ctx, `"${name}" is not an environment variable name`, name, [name]);
+    else if (RESERVED_ENV.includes(name)) {
+      report(ctx, `${name} is set by the master for each pod; remove it`, name, [name]);
+    }
+  }
+});
+
+const toleration = strictObject({
+  key: z.string().optional(),
+  operator: z.enum(['Exists', 'Equal']).optional(),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+  tolerationSeconds: z.number().int().optional(),
+});
+
+const podVolume = z.record(z.string(), jsonValue).superRefine((volume, ctx) => {
+  if (typeof volume.name !== 'string' || !DNS_LABEL.test(volume.name)) {
+    report(ctx, 'a volume needs a name (lower-case letters, digits and "-")', volume.name, [
+      'name',
+    ]);
+  }
+  if (Object.keys(volume).length < 2) {
+    report(
+      ctx,
+      'a volume needs a source such as emptyDir: {}, secret or persistentVolumeClaim',
+      volume,
+    );
+  }
+});
+
+const volumeMount = strictObject({
+  name: nonEmptyString,
+  mountPath: nonEmptyString,
+  readOnly: z.boolean().optional(),
+  subPath: z.string().optional(),
+});
+
+export const kubernetesLatentWorkerSchema = strictObject({
+  type: z.literal('kubernetesLatentWorker'),
+  name: latentWorkerName,
+  image: nonEmptyString,
+  namespace: namespaceName.nullable().optional(),
+  masterAddress: hostPort,
+  maxPods: z.number().int().min(1),
+  minIdle: z.number().int().min(0).optional(),
+  idleTimeout: duration({ nullable: false }).optional(),
+  resources: strictObject({
+    requests: resourceList.optional(),
+    limits: resourceList.optional(),
+  }).optional(),
+  env: podEnv.optional(),
+  nodeSelector: z.record(nonEmptyString, z.string()).optional(),
+  tolerations: z.array(toleration).optional(),
+  volumes: z.array(podVolume).optional(),
+  volumeMounts: z.array(volumeMount).optional(),
+  serviceAccountName: nonEmptyString.nullable().optional(),
+  unschedulableDeadline: duration({ nullable: false }).optional(),
+  activeDeadlineSeconds: z.number().int().min(1).optional(),
+  kubeconfig: nonEmptyString.nullable().optional(),
+  inCluster: z.boolean().optional(),
+  properties: properties.optional(),
+}).transform((worker, ctx): KubernetesLatentWorkerConfig => {
+  const defaults = CONFIG_DEFAULTS.kubernetesLatentWorker;
+  const minIdle = worker.minIdle ?? defaults.minIdle;
+  if (minIdle > worker.maxPods) {
+    report(ctx, `minIdle (${minIdle}) must not exceed maxPods (${worker.maxPods})`, minIdle, [
+      'minIdle',
+    ]);
+  }
+  if (worker.inCluster === true && worker.kubeconfig != null) {
+    report(ctx, 'set either inCluster: true or kubeconfig, not both', worker.kubeconfig, [
+      'kubeconfig',
+    ]);
+  }
+  const volumeNames = new Set((worker.volumes ?? []).map((v) => v.name));
+  (worker.volumeMounts ?? []).forEach((mount, index) => {
+    if (!volumeNames.has(mount.name)) {
+      report(ctx, `no volume named "${mount.name}" in volumes`, mount.name, [
+        'volumeMounts',
+        index,
+        'name',
+      ]);
+    }
+  });
+  return {
+    type: 'kubernetesLatentWorker',
+    name: worker.name,
+    image: worker.image,
+    namespace: worker.namespace ?? null,
+    masterAddress: worker.masterAddress,
+    maxPods: worker.maxPods,
+    minIdle,
+    idleTimeout: worker.idleTimeout ?? defaults.idleTimeoutMs,
+    resources: {
+      requests: worker.resources?.requests ?? {},
+      limits: worker.resources?.limits ?? {},
+    },
+    env: worker.env ?? {},
+    nodeSelector: worker.nodeSelector ?? {},
+    tolerations: worker.tolerations ?? [],
+    volumes: worker.volumes ?? [],
+    volumeMounts: worker.volumeMounts ?? [],
+    serviceAccountName: worker.serviceAccountName ?? null,
+    unschedulableDeadline: worker.unschedulableDeadline ?? defaults.unschedulableDeadlineMs,
+    activeDeadlineSeconds: worker.activeDeadlineSeconds ?? defaults.activeDeadlineSeconds,
+    kubeconfig: worker.kubeconfig ?? null,
+    inCluster: worker.inCluster ?? false,
+    properties: worker.properties ?? {},
+  };
+});
+
+/**
+ * An entry of `workers`: `kubernetesLatentWorker(...)` by its tag, anything else is
+ * checked as `worker(...)` (so its messages stay those of a plain worker).
+ */
+const anyWorkerSchema = z
+  .unknown()
+  .transform((value, ctx): WorkerConfig | KubernetesLatentWorkerConfig => {
+    const latent = isPlainObject(value) && value.type === 'kubernetesLatentWorker';
+    const result = latent
+      ? kubernetesLatentWorkerSchema.safeParse(value, { reportInput: true })
+      : workerSchema.safeParse(value, { reportInput: true });
+    if (result.success) return result.data;
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ ...issue });
+    }
+    return z.NEVER;
+  });
 
 // ---------------------------------------------------------------------------------------
 // Steps
@@ -517,7 +702,7 @@ export const schedulerSchema = z.discriminatedUnion('type', [forceSchedulerSchem
 
 export const masterConfigSchema = strictObject({
   title: nonEmptyString.optional(),
-  workers: z.array(workerSchema).optional(),
+  workers: z.array(anyWorkerSchema).optional(),
   builders: z.array(builderSchema).optional(),
   schedulers: z.array(schedulerSchema).optional(),
   db: strictObject({ url: dbUrl.nullable().optional() }).optional(),
@@ -528,9 +713,13 @@ export const masterConfigSchema = strictObject({
   properties: properties.optional(),
 }).transform((config): MasterConfig => {
   const collapseRequests = config.collapseRequests ?? CONFIG_DEFAULTS.collapseRequests;
+  const workers = config.workers ?? [];
   return {
     title: config.title ?? CONFIG_DEFAULTS.title,
-    workers: config.workers ?? [],
+    workers: workers.filter((w): w is WorkerConfig => w.type === 'worker'),
+    latentWorkers: workers.filter(
+      (w): w is KubernetesLatentWorkerConfig => w.type === 'kubernetesLatentWorker',
+    ),
     builders: (config.builders ?? []).map((builder) => ({
       ...builder,
       collapseRequests: builder.collapseRequests ?? collapseRequests,
@@ -551,6 +740,10 @@ export const masterConfigSchema = strictObject({
 /** The tag of each descriptor kind, with the words and factory used in messages. */
 export const DESCRIPTOR_KINDS: Readonly<Record<string, { noun: string; factory: string }>> = {
   worker: { noun: 'worker', factory: 'worker(name, { password })' },
+  kubernetesLatentWorker: {
+    noun: 'kubernetes latent worker',
+    factory: 'kubernetesLatentWorker(name, { image, masterAddress, maxPods })',
+  },
   builder: { noun: 'builder', factory: 'builder({ ... })' },
   buildFactory: { noun: 'build factory', factory: 'buildFactory([...steps])' },
   shellCommand: { noun: 'step', factory: 'shellCommand({ command })' },

@@ -57,6 +57,66 @@ export interface WorkerDescriptor extends WorkerOptions {
   name: string;
 }
 
+/** Kubernetes resource quantities per resource name: `{ cpu: '500m', memory: '1Gi' }`. */
+export type KubernetesResourceList = Record<string, string | number>;
+
+/** A pod toleration, as in the Kubernetes API. */
+export interface KubernetesToleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+/** A container volume mount, as in the Kubernetes API. */
+export interface KubernetesVolumeMount {
+  name: string;
+  mountPath: string;
+  readOnly?: boolean;
+  subPath?: string;
+}
+
+export interface KubernetesLatentWorkerOptions {
+  /** The worker image: runs `yardmaster-worker` (or `yardmaster worker`) as its command. */
+  image: string;
+  /** Where pods are created; default: the master's own namespace (in a cluster), else the kubeconfig's. */
+  namespace?: string | null;
+  /** host:port the pods connect to: the masters' Service, e.g. "yardmaster:9989". */
+  masterAddress: string;
+  /** At most this many pods at once (starting, idle or busy). */
+  maxPods: number;
+  /** Pods kept started and idle while nothing is pending (a warm pool); default 0. */
+  minIdle?: number;
+  /** An idle pod beyond the warm pool is deleted after this long; default "5m". */
+  idleTimeout?: DurationInput;
+  /** Container requests and limits. */
+  resources?: { requests?: KubernetesResourceList; limits?: KubernetesResourceList };
+  /** Extra environment variables of the worker container. */
+  env?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
+  tolerations?: KubernetesToleration[];
+  /** Pod volumes, as in the Kubernetes API (`{ name, emptyDir: {} }`, `{ name, secret: … }` …). */
+  volumes?: Record<string, JsonValue>[];
+  volumeMounts?: KubernetesVolumeMount[];
+  serviceAccountName?: string | null;
+  /** How long a pod may stay Unschedulable before its build request fails; default "5m". */
+  unschedulableDeadline?: DurationInput;
+  /** Kubernetes ends a pod after this many seconds whatever it does; default 86400 (1 day). */
+  activeDeadlineSeconds?: number;
+  /** A kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string | null;
+  /** Use the pod's service account (the master runs in the cluster). */
+  inCluster?: boolean;
+  /** Properties set on every build that runs on one of these pods. */
+  properties?: Properties;
+}
+
+export interface KubernetesLatentWorkerDescriptor extends KubernetesLatentWorkerOptions {
+  type: 'kubernetesLatentWorker';
+  name: string;
+}
+
 /** Options every step accepts (Buildbot's `BuildStep` and remote-command arguments). */
 export interface StepOptions {
   name?: string;
@@ -168,7 +228,7 @@ export type SchedulerDescriptor = ForceSchedulerDescriptor;
 /** What `defineConfig` accepts: the default export of a `master.config.ts`. */
 export interface MasterConfigInput {
   title?: string;
-  workers?: WorkerDescriptor[];
+  workers?: (WorkerDescriptor | KubernetesLatentWorkerDescriptor)[];
   builders?: BuilderDescriptor[];
   schedulers?: SchedulerDescriptor[];
   db?: { url?: string | null };
@@ -186,6 +246,8 @@ export interface MasterConfigInput {
 export interface MasterConfig {
   title: string;
   workers: WorkerConfig[];
+  /** The `kubernetesLatentWorker`s of `workers`, in config order. */
+  latentWorkers: KubernetesLatentWorkerConfig[];
   builders: BuilderConfig[];
   schedulers: SchedulerConfig[];
   db: DbConfig;
@@ -215,6 +277,32 @@ export interface WorkerConfig {
   password: string;
   /** `null`: no limit. */
   maxBuilds: number | null;
+  properties: Properties;
+}
+
+export interface KubernetesLatentWorkerConfig {
+  type: 'kubernetesLatentWorker';
+  name: string;
+  image: string;
+  /** `null`: the master's namespace (in a cluster) or the kubeconfig context's. */
+  namespace: string | null;
+  masterAddress: string;
+  maxPods: number;
+  minIdle: number;
+  /** Milliseconds. */
+  idleTimeout: number;
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  env: Record<string, string>;
+  nodeSelector: Record<string, string>;
+  tolerations: KubernetesToleration[];
+  volumes: Record<string, JsonValue>[];
+  volumeMounts: KubernetesVolumeMount[];
+  serviceAccountName: string | null;
+  /** Milliseconds. */
+  unschedulableDeadline: number;
+  activeDeadlineSeconds: number;
+  kubeconfig: string | null;
+  inCluster: boolean;
   properties: Properties;
 }
 

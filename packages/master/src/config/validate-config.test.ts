@@ -381,6 +381,7 @@ describe('validateConfig: normalized result', () => {
       workers: [
         { type: 'worker', name: 'linux-1', password: 'secret', maxBuilds: null, properties: {} },
       ],
+      latentWorkers: [],
       builders: [
         {
           type: 'builder',

@@ -342,7 +342,9 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
   const workers = rawList(raw, 'workers');
   const builders = rawList(raw, 'builders');
   const schedulers = rawList(raw, 'schedulers');
-  const workerNames = namesOf(workers, 'worker');
+  const workerNames = [
+    ...new Set([...namesOf(workers, 'worker'), ...namesOf(workers, 'kubernetesLatentWorker')]),
+  ];
   const builderNames = namesOf(builders, 'builder');
   const problems: RawProblem[] = [
     ...duplicateNames(workers, ['workers'], 'worker'),

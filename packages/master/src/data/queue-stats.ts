@@ -1,0 +1,86 @@
+/**
+ * Small read-only queries for probes, metrics and latent workers: is the database
+ * reachable, how many requests wait per builder, when was a request submitted (in
+ * milliseconds, which the entity shapes round to Buildbot's seconds), which worker
+ * names have run builds. Stateless; every function reads through the data context.
+ */
+import { sql } from 'kysely';
+import type { DataApi } from './data-api.js';
+
+/** `select 1` against the database; rejects when it is unreachable. */
+export async function pingDatabase(data: DataApi): Promise<void> {
+  await sql`select 1`.execute(data.ctx.db);
+}
+
+/** Pending (unclaimed, incomplete) build requests per builder id. */
+export async function pendingRequestCounts(data: DataApi): Promise<Map<number, number>> {
+  const rows = await data.ctx.db
+    .selectFrom('buildrequests')
+    .select(['builderid', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('complete', '=', 0)
+    .where('claimed_by_masterid', 'is', null)
+    .groupBy('builderid')
+    .execute();
+  return new Map(rows.map((r) => [r.builderid, Number(r.n)]));
+}
+
+/** When each request was submitted, in epoch milliseconds. */
+export async function requestSubmittedAt(
+  data: DataApi,
+  buildrequestids: number[],
+): Promise<Map<number, number>> {
+  if (buildrequestids.length === 0) return new Map();
+  const rows = await data.ctx.db
+    .selectFrom('buildrequests')
+    .select(['id', 'submitted_at'])
+    .where('id', 'in', buildrequestids)
+    .execute();
+  return new Map(rows.map((r) => [r.id, Number(r.submitted_at)]));
+}
+
+/** The names among `workerNames` that some build (finished or not) ran on. */
+export async function workersWithBuilds(
+  data: DataApi,
+  workerNames: string[],
+): Promise<Set<string>> {
+  if (workerNames.length === 0) return new Set();
+  const rows = await data.ctx.db
+    .selectFrom('builds')
+    .innerJoin('workers', 'workers.id', 'builds.workerid')
+    .select('workers.name')
+    .where('workers.name', 'in', workerNames)
+    .distinct()
+    .execute();
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Names of workers connected to a master other than `masterid`, among `workerNames`. */
+export async function workersConnectedElsewhere(
+  data: DataApi,
+  workerNames: string[],
+  masterid: number,
+): Promise<Set<string>> {
+  if (workerNames.length === 0) return new Set();
+  const rows = await data.ctx.db
+    .selectFrom('connected_workers')
+    .innerJoin('workers', 'workers.id', 'connected_workers.workerid')
+    .innerJoin('masters', 'masters.id', 'connected_workers.masterid')
+    .select('workers.name')
+    .where('workers.name', 'in', workerNames)
+    .where('connected_workers.masterid', '!=', masterid)
+    .where('masters.active', '=', 1)
+    .execute();
+  return new Set(rows.map((r) => r.name));
+}
+
+/** Names of the masters that are active (heart-beat within `expiryMs` of `now`). */
+export async function activeMasterNames(data: DataApi, expiryMs: number): Promise<Set<string>> {
+  const since = data.ctx.now() - expiryMs;
+  const rows = await data.ctx.db
+    .selectFrom('masters')
+    .select('name')
+    .where('active', '=', 1)
+    .where('last_active', '>=', since)
+    .execute();
+  return new Set(rows.map((r) => r.name));
+}

@@ -1,0 +1,8 @@
+/** A fake Kubernetes API server and kubelet for tests, and a kustomize subset renderer. */
+export {
+  normalizeObjects,
+  readYamlDocuments,
+  renderKustomization,
+  strategicMerge,
+  type K8sObject,
+} from './kustomize.js';
