@@ -20,14 +20,14 @@
 #   YM_REPO                the Yardmaster checkout whose built master is measured (default this
 #                          repository; e.g. a clean clone at a given commit)
 #   PEER_BUILD=1           0: do not run `npm run build` in YM_REPO first
-#   PEER_BB_EVENTS=sse PEER_YM_EVENTS=poll   BENCH_EVENTS per side: how (a) and (c) see builds
-#                          finish. Yardmaster has no /sse; Buildbot 3.7 refuses the client's poll
-#                          query (400 "cannot filter on un-selected fields"), so each side uses
-#                          the one it supports. Polling is every 100 ms: it can only add to
-#                          Yardmaster's wall times.
+#   PEER_BB_EVENTS=sse PEER_YM_EVENTS=sse    BENCH_EVENTS per side: how (a) and (c) see builds
+#                          finish. Buildbot 3.7 refuses the client's poll query (400 "cannot
+#                          filter on un-selected fields"), so it needs sse; PEER_YM_EVENTS=poll
+#                          for a Yardmaster without /sse (polling every 100 ms can only add to
+#                          its wall times).
 # Defaults differ from bench.sh's where both masters must be observed alike: Yardmaster has no
-# PB port, so BENCH_PROTOS=msgpack-quiet; latency is seen by polling on both sides
-# (BENCH_LAT_MODES=poll, the b_poll_* metrics).
+# PB port, so BENCH_PROTOS=msgpack-quiet; latency is seen both ways on both sides
+# (BENCH_LAT_MODES="poll sse"; the harness README compares on b_poll_*).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,8 +48,8 @@ PEER_IDEAL_SECS="${PEER_IDEAL_SECS:-15}"
 PEER_RESULTS="${PEER_RESULTS-$REPO/bench/RESULTS.md}"
 export BENCH_PROTOS="${BENCH_PROTOS:-msgpack-quiet}"
 PEER_BB_EVENTS="${PEER_BB_EVENTS:-sse}"
-PEER_YM_EVENTS="${PEER_YM_EVENTS:-poll}"
-export BENCH_LAT_MODES="${BENCH_LAT_MODES:-poll}"
+PEER_YM_EVENTS="${PEER_YM_EVENTS:-sse}"
+export BENCH_LAT_MODES="${BENCH_LAT_MODES:-poll sse}"
 export BENCH_STEPS10_B="${BENCH_STEPS10_B:-40}"
 export BENCH_RUNS=1   # one cycle per bench.sh call; the rounds are ours
 

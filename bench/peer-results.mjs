@@ -226,8 +226,11 @@ push('| target | wanted | measured | met |', '| --- | --- | --- | --- |');
     `${fmt(ymCpu)} ms (1/${fmt(bbCpu / ymCpu)})`,
     check(ymCpu, bbCpu / 20, (a, b) => a <= b),
   );
-  const events =
-    order.find((n) => /^b_\w+_to_complete_ms_median$/.test(n)) ?? 'b_poll_to_complete_ms_median';
+  // the harness README compares on polling (both masters seen the same way)
+  const events = order.includes('b_poll_to_complete_ms_median')
+    ? 'b_poll_to_complete_ms_median'
+    : (order.find((n) => /^b_\w+_to_complete_ms_median$/.test(n)) ??
+      'b_poll_to_complete_ms_median');
   const bbLat = median(buildbot, events);
   const ymLat = median(yardmaster, events);
   target(
