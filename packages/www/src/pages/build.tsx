@@ -4,6 +4,7 @@
  * step and log are in the URL (`?step=2&log=stdio`), so a log is a link; without one the
  * page opens the running step, or the step that failed.
  */
+import { useRef } from 'react';
 import { useWorkers } from '../api/hooks';
 import { query } from '../api/client';
 import { useApi } from '../api/store';
@@ -106,6 +107,7 @@ function defaultStep(steps: Step[], build: Build): number | null {
 function Steps({ build, builderid, number }: { build: Build; builderid: string; number: string }) {
   const now = useNow();
   const params = useSearchParams();
+  const lastAuto = useRef<number | null>(null);
   const steps = useApi<Collection<'steps', Step>>(`/builders/${builderid}/builds/${number}/steps`, {
     live: [`builds/${build.buildid}/steps/*/*`],
   });
@@ -115,12 +117,10 @@ function Steps({ build, builderid, number }: { build: Build; builderid: string; 
         {(data) => {
           if (data.steps.length === 0) return <EmptyState title="No step has started yet." />;
           const wanted = params.get('step');
-          const open =
-            wanted === 'none'
-              ? null
-              : wanted !== null
-                ? Number(wanted)
-                : defaultStep(data.steps, build);
+          // The step opened for the user stays open when it ends (they may be reading it).
+          const auto = defaultStep(data.steps, build) ?? lastAuto.current;
+          lastAuto.current = auto;
+          const open = wanted === 'none' ? null : wanted !== null ? Number(wanted) : auto;
           return (
             <ol className="steps">
               {data.steps
