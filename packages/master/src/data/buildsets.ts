@@ -12,8 +12,11 @@ import { parseJson, toSeconds } from './context.js';
 import { Results, worstResult, type Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
+import { compareAndSetIn, type StateUpdate } from './state.js';
 
 export interface SourceStampInput {
+  /** An existing source stamp (a change's) to reuse; the other fields are then ignored. */
+  ssid?: number;
   branch?: string | null;
   revision?: string | null;
   repository?: string;
@@ -43,6 +46,18 @@ export interface BuildsetInput {
   priority?: number;
   externalIdstring?: string | null;
   parentBuildid?: number | null;
+  /** Buildbot's `parent_relationship` ("Triggered from"). */
+  parentRelationship?: string | null;
+  /** A build waits for this buildset (a trigger step with `waitForFinish`). */
+  waitedFor?: boolean;
+}
+
+/** Writes made in the same transaction as a buildset (schedulers: their state). */
+export interface BuildsetAddOptions {
+  /** Compare-and-set of the scheduler's state; on a conflict nothing is added. */
+  state?: StateUpdate;
+  /** Forget the changes a scheduler classified below this change id. */
+  flushClassified?: { objectid: number; lessThan: number };
 }
 
 export interface BuildRequestEntity {
@@ -209,7 +224,10 @@ function toBuildRequest(r: BuildRequestRow): BuildRequestEntity {
 export class BuildsetsData {
   constructor(private readonly ctx: DataContext) {}
 
-  async add(input: BuildsetInput): Promise<{ buildsetid: number; brids: Record<number, number> }> {
+  async add(
+    input: BuildsetInput,
+    options: BuildsetAddOptions = {},
+  ): Promise<{ buildsetid: number; brids: Record<number, number> }> {
     const now = this.ctx.now();
     const result = await this.ctx.db.transaction().execute(async (trx) => {
       const bs = await trx
@@ -220,10 +238,18 @@ export class BuildsetsData {
           submitted_at: now,
           complete: 0,
           parent_buildid: input.parentBuildid ?? null,
+          parent_relationship: input.parentRelationship ?? null,
         })
         .returning('id')
         .executeTakeFirstOrThrow();
       for (const ss of input.sourcestamps) {
+        if (ss.ssid !== undefined) {
+          await trx
+            .insertInto('buildset_sourcestamps')
+            .values({ buildsetid: bs.id, sourcestampid: ss.ssid })
+            .execute();
+          continue;
+        }
         const row = await trx
           .insertInto('sourcestamps')
           .values({
@@ -264,11 +290,19 @@ export class BuildsetsData {
             priority: input.priority ?? 0,
             complete: 0,
             submitted_at: now,
-            waited_for: 0,
+            waited_for: input.waitedFor === true ? 1 : 0,
           })
           .returning('id')
           .executeTakeFirstOrThrow();
         brids[builderid] = br.id;
+      }
+      if (options.state) await compareAndSetIn(trx, options.state);
+      if (options.flushClassified) {
+        await trx
+          .deleteFrom('scheduler_changes')
+          .where('objectid', '=', options.flushClassified.objectid)
+          .where('changeid', '<', options.flushClassified.lessThan)
+          .execute();
       }
       return { buildsetid: bs.id, brids };
     });
@@ -421,22 +455,50 @@ export class BuildsetsData {
   }
 
   /** Pending requests in distribution order: priority, then oldest first. */
-  async pendingRequests(builderids?: number[]): Promise<BuildRequestEntity[]> {
-    let q = this.ctx.db
-      .selectFrom('buildrequests')
-      .selectAll()
-      .where('complete', '=', 0)
-      .where('claimed_by_masterid', 'is', null);
-    if (builderids) {
-      if (builderids.length === 0) return [];
-      q = q.where('builderid', 'in', builderids);
+  async pendingRequests(
+    builderids?: number[],
+    limitPerBuilder?: number,
+  ): Promise<BuildRequestEntity[]> {
+    const base = () =>
+      this.ctx.db
+        .selectFrom('buildrequests')
+        .selectAll()
+        .where('complete', '=', 0)
+        .where('claimed_by_masterid', 'is', null)
+        .orderBy('priority', 'desc')
+        .orderBy('submitted_at')
+        .orderBy('id');
+    if (builderids?.length === 0) return [];
+    if (limitPerBuilder === undefined || builderids === undefined) {
+      const q = builderids ? base().where('builderid', 'in', builderids) : base();
+      return (await q.execute()).map(toBuildRequest);
     }
-    const rows = await q
-      .orderBy('priority', 'desc')
-      .orderBy('submitted_at')
-      .orderBy('id')
+    // The head of each builder's queue only: a distribution pass costs the same with
+    // 10 or 10,000 requests waiting (the queue index serves each query).
+    const heads = await Promise.all(
+      builderids.map((id) => base().where('builderid', '=', id).limit(limitPerBuilder).execute()),
+    );
+    return heads
+      .flat()
+      .map(toBuildRequest)
+      .sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          (a.submitted_at ?? 0) - (b.submitted_at ?? 0) ||
+          a.buildrequestid - b.buildrequestid,
+      );
+  }
+
+  /** How many requests wait in each builder's queue (for metrics and latent workers). */
+  async pendingCounts(): Promise<Map<number, number>> {
+    const rows = await this.ctx.db
+      .selectFrom('buildrequests')
+      .select(['builderid', sql<number>`count(*)`.as('n')])
+      .where('complete', '=', 0)
+      .where('claimed_by_masterid', 'is', null)
+      .groupBy('builderid')
       .execute();
-    return rows.map(toBuildRequest);
+    return new Map(rows.map((r) => [r.builderid, Number(r.n)]));
   }
 
   /** Requests `masterid` claimed and did not complete. */

@@ -23,6 +23,8 @@ import { Build } from './build.js';
 import { isTransientDatabaseError } from '../data/transient.js';
 
 const POLL_MS = 5_000;
+/** How many requests of each builder's queue one pass looks at (the rest wait their turn). */
+const QUEUE_HEAD = 200;
 const RECONCILE_MS = 10_000;
 /** Claims and builds younger than this are being started or settled: reconcile leaves them. */
 const RECONCILE_GRACE_MS = 30_000;
@@ -214,7 +216,10 @@ export class BuildRequestDistributor {
   }
 
   private async pass(): Promise<void> {
-    const pending = await this.data.buildsets.pendingRequests([...this.builders.keys()]);
+    const pending = await this.data.buildsets.pendingRequests(
+      [...this.builders.keys()],
+      QUEUE_HEAD,
+    );
     const unserved: BuildRequestEntity[] = [];
     try {
       if (pending.length > 0) await this.distribute(pending, unserved);

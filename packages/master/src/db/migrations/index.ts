@@ -3,11 +3,15 @@ import type { Migration } from 'kysely';
 import { columnTypes, type Dialect } from './column-types.js';
 import { initialMigration } from './0001-initial.js';
 import { eventsAndLeasesMigration } from './0002-events-and-leases.js';
+import { changesAndStateMigration } from './0003-changes-and-state.js';
+import { queueIndexMigration } from './0004-queue-index.js';
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const types = columnTypes(dialect);
   return {
     '0001-initial': initialMigration(types),
     '0002-events-and-leases': eventsAndLeasesMigration(types),
+    '0003-changes-and-state': changesAndStateMigration(types),
+    '0004-queue-index': queueIndexMigration,
   };
 }

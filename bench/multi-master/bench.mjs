@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+// Several masters on one PostgreSQL: claims per second with 1 and 3 masters and 20 fast
+// workers, force → build start latency with 10 and with 10,000 requests pending, and the
+// time from SIGKILL of a master to its build being handed back to the queue.
+// Run after `npm run build`:  node bench/multi-master/bench.mjs [--requests 2000] [--write]
+// Figures go to stdout; with --write also to the "Several masters" section of bench/RESULTS.md.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { cleanupAll, freePort, makeTempDir, spawnProcess, startPostgres, stopAllProcesses, waitFor } from '@yardmaster/testkit';
+import { startFastWorker } from './fast-worker.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const MASTER_BIN = path.join(ROOT, 'packages/master/bin/yardmaster.js');
+const args = process.argv.slice(2);
+const REQUESTS = Number(args[args.indexOf('--requests') + 1] || 2000) || 2000;
+const WORKERS = 20;
+
+const CONFIG = `
+import { buildFactory, builder, defineConfig, forceScheduler, shellCommand, worker } from '@yardmaster/master';
+const fast = Array.from({ length: ${WORKERS} }, (_, i) => 'f' + (i + 1));
+export default defineConfig({
+  title: 'bench',
+  collapseRequests: false,
+  workers: [...fast.map((n) => worker(n, { password: 'pw', maxBuilds: 1 })), worker('nobody', { password: 'pw' })],
+  builders: [
+    builder({ name: 'fast', workerNames: fast, factory: buildFactory([shellCommand({ command: ['true'], logEnviron: false })]) }),
+    builder({ name: 'hold', workerNames: fast, factory: buildFactory([shellCommand({ command: 'hold' })]) }),
+    builder({ name: 'backlog', workerNames: ['nobody'], factory: buildFactory([shellCommand({ command: ['true'] })]) }),
+  ],
+  schedulers: [forceScheduler({ name: 'force', builderNames: ['fast', 'hold', 'backlog'] })],
+});
+`;
+
+async function query(url, text, params = []) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** utime + stime of a process in ms (clock ticks are 100 per second on Linux). */
+function cpuMs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function pct(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function startMasters(dbUrl, count, extra = []) {
+  const dir = await makeTempDir('bench-mm-');
+  const configFile = path.join(dir, 'master.config.ts');
+  fs.writeFileSync(configFile, CONFIG);
+  const masters = [];
+  for (let i = 1; i <= count; i++) {
+    const webPort = await freePort();
+    const workerPort = await freePort();
+    const proc = spawnProcess(
+      process.execPath,
+      [MASTER_BIN, 'start', '--config', configFile, '--basedir', path.join(dir, `m${i}`), '--web-port', String(webPort),
+        '--worker-port', String(workerPort), '--db-url', dbUrl, '--name', `m${i}`, ...extra],
+      { name: `m${i}`, env: { YARDMASTER_LOG_LEVEL: 'warn' } },
+    );
+    masters.push({ proc, webPort, workerPort, name: `m${i}` });
+  }
+  for (const m of masters) {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${m.webPort}/api/v2/builders`)).ok, { timeoutMs: 30_000 }).catch(() => {
+      throw new Error(`master ${m.name} did not start:\n${m.proc.output()}`);
+    });
+  }
+  return masters;
+}
+
+async function builderId(url, name) {
+  return (await query(url, 'select id from builders where name = $1', [name]))[0].id;
+}
+
+/** Inserts `count` pending requests for `builder` in one transaction. */
+async function seed(url, builder, count) {
+  const id = await builderId(url, builder);
+  const now = Date.now();
+  await query(
+    url,
+    `with bs as (
+       insert into buildsets (reason, submitted_at, complete)
+       select 'bench', $2, 0 from generate_series(1, $1) returning id)
+     insert into buildrequests (buildsetid, builderid, priority, complete, submitted_at, waited_for)
+     select id, $3, 0, 0, $2, 0 from bs`,
+    [count, now, id],
+  );
+}
+
+async function claimsPerSecond(server, masterCount) {
+  const url = await server.createDatabase(`claims_${masterCount}_${Date.now()}`);
+  const masters = await startMasters(url, masterCount);
+  await seed(url, 'fast', REQUESTS);
+  const cpuBefore = masters.map((m) => cpuMs(m.proc.pid));
+  const addresses = masters.map((m) => `127.0.0.1:${m.workerPort}`);
+  const workers = Array.from({ length: WORKERS }, (_, i) =>
+    startFastWorker({ masters: [...addresses.slice(i % masterCount), ...addresses.slice(0, i % masterCount)], name: `f${i + 1}`, password: 'pw' }),
+  );
+  await waitFor(async () => Number((await query(url, 'select count(*) as n from buildrequests where complete = 0'))[0].n) === 0, {
+    timeoutMs: 600_000,
+    intervalMs: 200,
+  });
+  const cpu = masters.reduce((sum, m, i) => sum + cpuMs(m.proc.pid) - cpuBefore[i], 0);
+  const [span] = await query(url, 'select min(claimed_at) as first, max(complete_at) as last from buildrequests');
+  const [doubles] = await query(url, `select count(*) as n from (select buildrequestid from builds group by buildrequestid having count(*) > 1) d`);
+  const perMaster = await query(url, 'select masterid, count(*) as n from builds group by masterid order by masterid');
+  for (const w of workers) w.stop();
+  for (const m of masters) await m.proc.stop();
+  const seconds = (Number(span.last) - Number(span.first)) / 1000;
+  return {
+    masters: masterCount,
+    requests: REQUESTS,
+    seconds: Number(seconds.toFixed(2)),
+    perSecond: Math.round(REQUESTS / seconds),
+    doubleClaims: Number(doubles.n),
+    buildsPerMaster: perMaster.map((r) => Number(r.n)),
+    masterCpuMsPerBuild: Number((cpu / REQUESTS).toFixed(2)),
+  };
+}
+
+async function startLatency(server, pending) {
+  const url = await server.createDatabase(`latency_${pending}_${Date.now()}`);
+  const [m] = await startMasters(url, 1);
+  await seed(url, 'backlog', pending);
+  const workers = Array.from({ length: 4 }, (_, i) => startFastWorker({ masters: [`127.0.0.1:${m.workerPort}`], name: `f${i + 1}`, password: 'pw' }));
+  await waitFor(async () => Number((await query(url, 'select count(*) as n from connected_workers'))[0].n) === 4, { timeoutMs: 20_000 });
+  const fast = await builderId(url, 'fast');
+  const base = `http://127.0.0.1:${m.webPort}/api/v2`;
+  const samples = [];
+  for (let i = 0; i < 42; i++) {
+    const sent = performance.now();
+    const response = await fetch(`${base}/forceschedulers/force`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', method: 'force', id: i, params: { builderid: fast } }),
+    });
+    const brid = Object.values((await response.json()).result[1])[0];
+    for (;;) {
+      const { builds } = await (await fetch(`${base}/buildrequests/${brid}/builds`)).json();
+      if (builds.length > 0) break;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    if (i >= 2) samples.push(performance.now() - sent);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const w of workers) w.stop();
+  await m.proc.stop();
+  return { pending, p50: Number(pct(samples, 50).toFixed(1)), p95: Number(pct(samples, 95).toFixed(1)) };
+}
+
+async function requeueAfterKill(server) {
+  const url = await server.createDatabase(`requeue_${Date.now()}`);
+  const masters = await startMasters(url, 2);
+  const [m1] = masters;
+  const workers = Array.from({ length: 2 }, (_, i) => startFastWorker({ masters: [`127.0.0.1:${m1.workerPort}`], name: `f${i + 1}`, password: 'pw' }));
+  await waitFor(async () => Number((await query(url, 'select count(*) as n from connected_workers'))[0].n) === 2, { timeoutMs: 20_000 });
+  const hold = await builderId(url, 'hold');
+  await fetch(`http://127.0.0.1:${m1.webPort}/api/v2/forceschedulers/force`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'force', id: 1, params: { builderid: hold } }),
+  });
+  await waitFor(async () => (await query(url, 'select id from builds where complete_at is null')).length === 1, { timeoutMs: 20_000 });
+  const killed = Date.now();
+  m1.proc.kill('SIGKILL');
+  await waitFor(async () => (await query(url, 'select id from buildrequests where claimed_by_masterid is null and complete = 0')).length === 1, {
+    timeoutMs: 60_000,
+    intervalMs: 50,
+  });
+  const requeuedMs = Date.now() - killed;
+  for (const w of workers) w.stop();
+  for (const m of masters) await m.proc.stop();
+  return { requeuedMs, expiryMs: 15_000 };
+}
+
+const server = await startPostgres();
+const results = {};
+try {
+  results.claims1 = await claimsPerSecond(server, 1);
+  console.log('claims, 1 master:', results.claims1);
+  results.claims3 = await claimsPerSecond(server, 3);
+  console.log('claims, 3 masters:', results.claims3);
+  results.latency10 = await startLatency(server, 10);
+  console.log('force → start, 10 pending:', results.latency10);
+  results.latency10k = await startLatency(server, 10_000);
+  console.log('force → start, 10,000 pending:', results.latency10k);
+  results.requeue = await requeueAfterKill(server);
+  console.log('SIGKILL → re-queued:', results.requeue);
+} finally {
+  await server.stop();
+  await stopAllProcesses();
+  await cleanupAll();
+}
+
+if (args.includes('--write')) {
+  const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  const section = `<!-- multi-master:start -->
+## Several masters on PostgreSQL (\`node bench/multi-master/bench.mjs --write\`)
+
+Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB;
+PostgreSQL 15 from Debian (fsync off, as in the tests), ${WORKERS} simulated fast workers (bench/multi-master/fast-worker.mjs:
+the real protocol, every command answered at once, so the figures are the masters' own).
+Buildbot has no equivalent setup without a crossbar router, so there is no Buildbot column here.
+
+| figure | value | target |
+| --- | --- | --- |
+| build requests claimed and run per second, 1 master | ${results.claims1.perSecond}/s (${results.claims1.requests} in ${results.claims1.seconds} s, ${results.claims1.masterCpuMsPerBuild} ms master CPU per build) | |
+| build requests claimed and run per second, 3 masters | ${results.claims3.perSecond}/s (builds per master ${results.claims3.buildsPerMaster.join(' / ')}, ${results.claims3.masterCpuMsPerBuild} ms CPU per build) | ≥ 1,000/s |
+| double claims (requests with more than one build) | ${results.claims1.doubleClaims} and ${results.claims3.doubleClaims} | 0 |
+| force → build start, 10 pending: p50 / p95 | ${results.latency10.p50} / ${results.latency10.p95} ms | |
+| force → build start, 10,000 pending: p50 / p95 | ${results.latency10k.p50} / ${results.latency10k.p95} ms | p95 ≤ 2 × the 10-pending p95 |
+| SIGKILL of a master → its build's request back in the queue | ${(results.requeue.requeuedMs / 1000).toFixed(1)} s (expiry ${results.requeue.expiryMs / 1000} s) | < 20 s |
+<!-- multi-master:end -->`;
+  const file = path.join(ROOT, 'bench/RESULTS.md');
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';
+  const next = /<!-- multi-master:start -->[\s\S]*<!-- multi-master:end -->/.test(text)
+    ? text.replace(/<!-- multi-master:start -->[\s\S]*<!-- multi-master:end -->/, section)
+    : `${text.trimEnd()}\n\n${section}\n`;
+  fs.writeFileSync(file, next);
+  console.log(`wrote the "Several masters" section of ${path.relative(process.cwd(), file)}`);
+}
