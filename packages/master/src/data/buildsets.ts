@@ -56,8 +56,8 @@ export interface BuildsetInput {
 export interface BuildsetAddOptions {
   /** Compare-and-set of the scheduler's state; on a conflict nothing is added. */
   state?: StateUpdate;
-  /** Forget the changes a scheduler classified below this change id. */
-  flushClassified?: { objectid: number; lessThan: number };
+  /** Forget these changes a scheduler classified (they are being built). */
+  flushClassified?: { objectid: number; changeids: number[] };
 }
 
 export interface BuildRequestEntity {
@@ -297,11 +297,11 @@ export class BuildsetsData {
         brids[builderid] = br.id;
       }
       if (options.state) await compareAndSetIn(trx, options.state);
-      if (options.flushClassified) {
+      if (options.flushClassified && options.flushClassified.changeids.length > 0) {
         await trx
           .deleteFrom('scheduler_changes')
           .where('objectid', '=', options.flushClassified.objectid)
-          .where('changeid', '<', options.flushClassified.lessThan)
+          .where('changeid', 'in', options.flushClassified.changeids)
           .execute();
       }
       return { buildsetid: bs.id, brids };

@@ -1,14 +1,40 @@
 /**
- * Changes (commits seen by change sources), read for the REST API as Buildbot's Data API
- * shows them. The schema keeps one row per change with its source stamp; files, parents and
- * change properties are not stored yet, so those fields are empty.
+ * Changes (commits seen by change sources and change hooks): added with their files,
+ * properties and parent, and read for the REST API and the schedulers as Buildbot's Data
+ * API shows them.
+ *
+ * `add` writes a batch of changes, each with its own source stamp, in one transaction,
+ * optionally with a compare-and-set of the change source's state (its last seen
+ * revisions), so "found these commits" and "seen up to here" are stored together or not
+ * at all: a restart never adds a change twice nor loses one. `changes/<id>/new` is
+ * published after the commit, in changeid order.
  */
 import { sql } from 'kysely';
 import type { DataContext } from './context.js';
-import { toSeconds } from './context.js';
+import { parseJson, toSeconds } from './context.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
-import type { ResultSpec } from './result-spec.js';
+import { EMPTY_SPEC, type ResultSpec } from './result-spec.js';
 import type { PropertyMap, SourceStampEntity } from './buildsets.js';
+import { compareAndSetIn, type StateUpdate } from './state.js';
+
+/** A change to add (Buildbot's `addChange` arguments). Times are epoch milliseconds. */
+export interface ChangeInput {
+  author: string;
+  committer?: string | null;
+  comments?: string;
+  revision?: string | null;
+  branch?: string | null;
+  category?: string | null;
+  revlink?: string | null;
+  repository?: string;
+  project?: string;
+  codebase?: string;
+  files?: string[];
+  /** Stored with source `Change`, as Buildbot does. */
+  properties?: Record<string, unknown>;
+  /** Default: now. */
+  whenTimestamp?: number | null;
+}
 
 export interface ChangeEntity {
   changeid: number;
@@ -58,10 +84,11 @@ export class ChangesData {
    */
   async list(
     spec: ResultSpec,
-    scope?: { changeid?: number; ssid?: number; buildid?: number },
+    scope?: { changeid?: number; ssid?: number; buildid?: number; afterChangeid?: number },
   ): Promise<{ items: ChangeEntity[]; total: number }> {
     let base = this.ctx.db.selectFrom('changes');
     if (scope?.changeid !== undefined) base = base.where('changeid', '=', scope.changeid);
+    if (scope?.afterChangeid !== undefined) base = base.where('changeid', '>', scope.afterChangeid);
     if (scope?.ssid !== undefined) base = base.where('sourcestampid', '=', scope.ssid);
     if (scope?.buildid !== undefined) {
       const buildid = scope.buildid;
@@ -89,21 +116,22 @@ export class ChangesData {
             .where('id', 'in', ssids)
             .execute();
     const byId = new Map(stamps.map((s) => [s.id, s]));
+    const { files, properties } = await this.detailsOf(rows.map((r) => r.changeid));
     const items = rows.map((r): ChangeEntity => {
       const ss = byId.get(r.sourcestampid);
       return {
         changeid: r.changeid,
-        parent_changeids: [],
+        parent_changeids: r.parent_changeids === null ? [] : [r.parent_changeids],
         author: r.author,
         committer: r.committer,
-        files: [],
+        files: files.get(r.changeid) ?? [],
         comments: r.comments,
         revision: r.revision,
         when_timestamp: toSeconds(r.when_timestamp),
         branch: r.branch,
         category: r.category,
         revlink: r.revlink,
-        properties: {},
+        properties: properties.get(r.changeid) ?? {},
         repository: r.repository,
         project: r.project,
         codebase: r.codebase,
@@ -120,5 +148,138 @@ export class ChangesData {
       };
     });
     return { items, total: Number(count.n) };
+  }
+
+  /** The files and properties of some changes, two queries for all of them. */
+  private async detailsOf(
+    changeids: number[],
+  ): Promise<{ files: Map<number, string[]>; properties: Map<number, PropertyMap> }> {
+    const files = new Map<number, string[]>();
+    const properties = new Map<number, PropertyMap>();
+    if (changeids.length === 0) return { files, properties };
+    const [fileRows, propertyRows] = await Promise.all([
+      this.ctx.db
+        .selectFrom('change_files')
+        .selectAll()
+        .where('changeid', 'in', changeids)
+        .execute(),
+      this.ctx.db
+        .selectFrom('change_properties')
+        .selectAll()
+        .where('changeid', 'in', changeids)
+        .execute(),
+    ]);
+    for (const row of fileRows) {
+      let list = files.get(row.changeid);
+      if (!list) files.set(row.changeid, (list = []));
+      list.push(row.filename);
+    }
+    for (const row of propertyRows) {
+      let map = properties.get(row.changeid);
+      if (!map) properties.set(row.changeid, (map = {}));
+      map[row.property_name] = parseJson<[unknown, string]>(row.property_value, [null, 'Change']);
+    }
+    return { files, properties };
+  }
+
+  /** One change, or undefined. */
+  async get(changeid: number): Promise<ChangeEntity | undefined> {
+    return (await this.list(EMPTY_SPEC, { changeid })).items[0];
+  }
+
+  /** Changes with an id above `changeid`, oldest first, at most `limit`. */
+  async after(changeid: number, limit: number): Promise<ChangeEntity[]> {
+    return (await this.list({ ...EMPTY_SPEC, limit }, { afterChangeid: changeid })).items;
+  }
+
+  /** The highest change id so far (0 when there is none). */
+  async lastChangeid(): Promise<number> {
+    const row = await this.ctx.db
+      .selectFrom('changes')
+      .select(sql<number | null>`max(changeid)`.as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Adds changes (in order, each with its own source stamp) and, with `state`, sets the
+   * change source's state in the same transaction; a StateConflictError from `state`
+   * adds nothing. Returns the new change ids.
+   */
+  async add(inputs: ChangeInput[], state?: StateUpdate): Promise<number[]> {
+    const now = this.ctx.now();
+    const changeids = await this.ctx.db.transaction().execute(async (trx) => {
+      const ids: number[] = [];
+      for (const input of inputs) {
+        const branch = input.branch ?? null;
+        const repository = input.repository ?? '';
+        const project = input.project ?? '';
+        const codebase = input.codebase ?? '';
+        const revision = input.revision ?? null;
+        const ss = await trx
+          .insertInto('sourcestamps')
+          .values({ branch, revision, repository, project, codebase, created_at: now })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        let parentQuery = trx
+          .selectFrom('changes')
+          .select(sql<number | null>`max(changeid)`.as('n'))
+          .where('repository', '=', repository)
+          .where('project', '=', project)
+          .where('codebase', '=', codebase);
+        parentQuery =
+          branch === null
+            ? parentQuery.where('branch', 'is', null)
+            : parentQuery.where('branch', '=', branch);
+        const parent = await parentQuery.executeTakeFirst();
+        const change = await trx
+          .insertInto('changes')
+          .values({
+            author: input.author,
+            committer: input.committer ?? null,
+            comments: input.comments ?? '',
+            branch,
+            revision,
+            revlink: input.revlink ?? null,
+            when_timestamp: input.whenTimestamp ?? now,
+            category: input.category ?? null,
+            repository,
+            codebase,
+            project,
+            sourcestampid: ss.id,
+            parent_changeids: parent?.n == null ? null : Number(parent.n),
+          })
+          .returning('changeid')
+          .executeTakeFirstOrThrow();
+        const files = [...new Set(input.files ?? [])];
+        if (files.length > 0) {
+          await trx
+            .insertInto('change_files')
+            .values(files.map((filename) => ({ changeid: change.changeid, filename })))
+            .execute();
+        }
+        const properties = Object.entries(input.properties ?? {});
+        if (properties.length > 0) {
+          await trx
+            .insertInto('change_properties')
+            .values(
+              properties.map(([name, value]) => ({
+                changeid: change.changeid,
+                property_name: name,
+                property_value: JSON.stringify([value ?? null, 'Change']),
+              })),
+            )
+            .execute();
+        }
+        ids.push(change.changeid);
+      }
+      if (state) await compareAndSetIn(trx, state);
+      return ids;
+    });
+    for (const changeid of changeids) {
+      const change = await this.get(changeid);
+      if (change) this.ctx.bus.publish(['changes', String(changeid), 'new'], change);
+    }
+    return changeids;
   }
 }

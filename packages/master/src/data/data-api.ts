@@ -13,6 +13,8 @@ import { LogsData } from './logs.js';
 import { LeasesData } from './leases.js';
 import { ChangesData } from './changes.js';
 import { EventsData } from './events.js';
+import { StateData } from './state.js';
+import { SchedulersData } from './schedulers.js';
 
 export class DataApi {
   readonly masters: MastersData;
@@ -24,6 +26,10 @@ export class DataApi {
   readonly logs: LogsData;
   readonly leases: LeasesData;
   readonly changes: ChangesData;
+  /** Object state of change sources and schedulers (Buildbot's object_state). */
+  readonly state: StateData;
+  /** Changes classified by schedulers, upstream buildsets. */
+  readonly schedulers: SchedulersData;
   /** Subscriptions to the bus's events, for live-event readers (REST /sse and /ws). */
   readonly events: EventsData;
 
@@ -37,6 +43,8 @@ export class DataApi {
     this.logs = new LogsData(ctx);
     this.leases = new LeasesData(ctx);
     this.changes = new ChangesData(ctx);
+    this.state = new StateData(ctx);
+    this.schedulers = new SchedulersData(ctx);
     this.events = new EventsData(ctx);
   }
 

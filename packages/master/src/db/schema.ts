@@ -73,6 +73,44 @@ export interface ChangesTable {
   codebase: string;
   project: string;
   sourcestampid: number;
+  /** The previous change of the same repository, branch, project and codebase (0003). */
+  parent_changeids: number | null;
+}
+
+/** A file a change touched (0003). */
+export interface ChangeFilesTable {
+  changeid: number;
+  filename: string;
+}
+
+/** A change property (0003). */
+export interface ChangePropertiesTable {
+  changeid: number;
+  property_name: string;
+  /** JSON `[value, source]`, as Buildbot stores it. */
+  property_value: string;
+}
+
+/** A long-lived object with state: a change source or a scheduler (0003). */
+export interface ObjectsTable {
+  id: Generated<number>;
+  name: string;
+  class_name: string;
+}
+
+/** One named JSON value of an object (0003). */
+export interface ObjectStateTable {
+  objectid: number;
+  name: string;
+  value_json: string;
+}
+
+/** A change a scheduler classified and has not built yet (0003). */
+export interface SchedulerChangesTable {
+  /** The scheduler's object id. */
+  objectid: number;
+  changeid: number;
+  important: Flag;
 }
 
 export interface BuildsetsTable {
@@ -197,6 +235,11 @@ export interface Database {
   connected_workers: ConnectedWorkersTable;
   sourcestamps: SourcestampsTable;
   changes: ChangesTable;
+  change_files: ChangeFilesTable;
+  change_properties: ChangePropertiesTable;
+  objects: ObjectsTable;
+  object_state: ObjectStateTable;
+  scheduler_changes: SchedulerChangesTable;
   buildsets: BuildsetsTable;
   buildset_sourcestamps: BuildsetSourcestampsTable;
   buildset_properties: BuildsetPropertiesTable;
