@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 
 const root = import.meta.dirname;
 const packages = ['protocol', 'worker', 'testkit', 'www', 'master'];
-const testFiles = ['**/*.test.ts', '**/test/**/*.ts'];
+const testFiles = ['**/*.test.ts', '**/*.contract.ts', '**/test/**/*.ts'];
 
 /** `no-restricted-imports` entry forbidding our packages except those in `allowed`. */
 function onlyOurPackages(allowed, message) {

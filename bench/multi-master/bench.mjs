@@ -63,9 +63,10 @@ async function startMasters(dbUrl, count, extra = []) {
   for (let i = 1; i <= count; i++) {
     const webPort = await freePort();
     const workerPort = await freePort();
+    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
     const proc = spawnProcess(
       process.execPath,
-      [MASTER_BIN, 'start', '--config', configFile, '--basedir', path.join(dir, `m${i}`), '--web-port', String(webPort),
+      [...profile, MASTER_BIN, 'start', '--config', configFile, '--basedir', path.join(dir, `m${i}`), '--web-port', String(webPort),
         '--worker-port', String(workerPort), '--db-url', dbUrl, '--name', `m${i}`, ...extra],
       { name: `m${i}`, env: { YARDMASTER_LOG_LEVEL: 'warn' } },
     );
@@ -116,6 +117,7 @@ async function claimsPerSecond(server, masterCount) {
   const [doubles] = await query(url, `select count(*) as n from (select buildrequestid from builds group by buildrequestid having count(*) > 1) d`);
   const perMaster = await query(url, 'select masterid, count(*) as n from builds group by masterid order by masterid');
   for (const w of workers) w.stop();
+  if (process.env.BENCH_SHOW_OUTPUT) console.log(masters[0].proc.output().slice(-3000));
   for (const m of masters) await m.proc.stop();
   const seconds = (Number(span.last) - Number(span.first)) / 1000;
   return {
@@ -186,9 +188,11 @@ async function requeueAfterKill(server) {
 
 const server = await startPostgres();
 const results = {};
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
 try {
   results.claims1 = await claimsPerSecond(server, 1);
   console.log('claims, 1 master:', results.claims1);
+  if (only === 'claims1') process.exit(0);
   results.claims3 = await claimsPerSecond(server, 3);
   console.log('claims, 3 masters:', results.claims3);
   results.latency10 = await startLatency(server, 10);

@@ -6,7 +6,6 @@
  * seconds, LIKE escaping, plural operators, NULLs first); events carry Buildbot's keys.
  */
 // A test contract, run by data-api-lists.test.ts and data-api-lists.pg.int.test.ts.
-// eslint-disable-next-line import-x/no-extraneous-dependencies
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KyselyPlugin } from 'kysely';
 import type { DatabaseHandle } from '../db/connect.js';

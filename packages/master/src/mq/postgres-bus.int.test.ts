@@ -3,11 +3,25 @@ import { freshPostgresDatabase, waitFor } from '@yardmaster/testkit';
 import { openDatabase, type DatabaseHandle } from '../db/connect.js';
 import { PostgresBus } from './postgres-bus.js';
 import type { EventKey } from './bus.js';
+import { busContract } from './bus.contract.js';
 
 async function database(): Promise<{ url: string; handle: DatabaseHandle }> {
   const url = await freshPostgresDatabase();
   return { url, handle: await openDatabase(url, '/tmp', { poolSize: 3 }) };
 }
+
+busContract('PostgreSQL', async () => {
+  const { url, handle } = await database();
+  const bus = new PostgresBus({ db: handle.db, url, onError: () => undefined });
+  await bus.start();
+  return {
+    bus,
+    close: async () => {
+      await bus.close();
+      await handle.close();
+    },
+  };
+});
 
 describe('PostgresBus between two masters', () => {
   const closers: (() => Promise<void>)[] = [];
