@@ -109,7 +109,7 @@ export function LogViewer({
         () => undefined,
       );
     };
-    reread();
+    // The entity we were given is fresh; re-read it only when told something may have changed.
     const unsubscribe = liveEvents().subscribe(`logs/${logid}/*`, (key, message) => {
       const log = message as Partial<Log> | null;
       if (key !== null && log && typeof log.num_lines === 'number') {

@@ -186,7 +186,7 @@ export function BuilderPage({ builderid }: { builderid: string }) {
   const data = builder.data?.builders[0];
   useTitle(data ? data.name : 'Builder');
   const schedulers = useApi<Collection<'forceschedulers', ForceScheduler>>(
-    data ? `/builders/${data.builderid}/forceschedulers` : null,
+    `/builders/${encodeURIComponent(builderid)}/forceschedulers`,
   );
   const workers = useWorkers();
   useReadyMark(data !== undefined, 'builder');

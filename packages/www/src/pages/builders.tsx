@@ -14,7 +14,7 @@ import { paths } from '../paths';
 import { Link, replaceSearch, setSearchParams, useSearchParams } from '../router';
 
 /** How many of the newest builds the result chips are drawn from. */
-const RECENT_BUILDS = 1000;
+const RECENT_BUILDS = 800;
 const CHIPS_PER_BUILDER = 10;
 
 function workerState(worker: Worker, busy: Set<number>): 'busy' | 'idle' | 'offline' | 'paused' {

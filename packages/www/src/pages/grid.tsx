@@ -13,7 +13,7 @@ import { paths } from '../paths';
 import { Link, setSearchParams, useSearchParams } from '../router';
 
 const COLUMNS = 20;
-const DEPTH = 1000;
+const DEPTH = 600;
 
 interface Cell {
   status: Status;
