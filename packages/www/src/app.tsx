@@ -1,17 +1,17 @@
 /** The frame of every page (navigation, live status) and the routes. */
 import { useSyncExternalStore, type ReactNode } from 'react';
-import { liveEvents, type LiveMode } from './api/live';
-import { EmptyState, useTitle } from './components/common';
-import { BuildPage, LogPage } from './pages/build';
-import { BuildRequestPage } from './pages/build-request';
-import { BuilderPage } from './pages/builder';
-import { BuildersPage } from './pages/builders';
-import { GridPage } from './pages/grid';
-import { HomePage } from './pages/home';
-import { MastersPage } from './pages/masters';
-import { WorkersPage } from './pages/workers';
-import { paths } from './paths';
-import { Link, matchPath, useLocation } from './router';
+import { liveEvents, type LiveMode } from './api/live.js';
+import { EmptyState, useTitle } from './components/common.js';
+import { BuildPage, LogPage } from './pages/build.js';
+import { BuildRequestPage } from './pages/build-request.js';
+import { BuilderPage } from './pages/builder.js';
+import { BuildersPage } from './pages/builders.js';
+import { GridPage } from './pages/grid.js';
+import { HomePage } from './pages/home.js';
+import { MastersPage } from './pages/masters.js';
+import { WorkersPage } from './pages/workers.js';
+import { paths } from './paths.js';
+import { Link, matchPath, useLocation } from './router.js';
 
 type Route = [pattern: string, render: (params: Record<string, string>) => ReactNode];
 

@@ -1,6 +1,6 @@
 /** Reads several pages share, with the live-event paths that keep them fresh. */
-import type { Builder, Collection, Worker } from './types';
-import { useApi } from './store';
+import type { Builder, Collection, Worker } from './types.js';
+import { useApi } from './store.js';
 
 export function useBuilders() {
   return useApi<Collection<'builders', Builder>>('/builders');

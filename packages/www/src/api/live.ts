@@ -25,6 +25,8 @@ interface Subscriber {
 export const POLL_INTERVAL_MS = 3_000;
 const RETRY_SOCKET_WHILE_POLLING_MS = 30_000;
 const MAX_BACKOFF_MS = 10_000;
+/** WebSocket.OPEN, spelled out so this module also loads where WebSocket is not a global. */
+const OPEN = 1;
 
 export function matchPattern(pattern: readonly string[], key: readonly string[]): boolean {
   if (pattern.length !== key.length) return false;
@@ -87,7 +89,7 @@ export class LiveEvents {
   }
 
   private send(frame: Record<string, unknown>): void {
-    if (this.socket?.readyState === WebSocket.OPEN) {
+    if (this.socket?.readyState === OPEN) {
       this.socket.send(JSON.stringify({ ...frame, _id: this.nextId++ }));
     }
   }

@@ -12,8 +12,8 @@
  * (React re-renders on identity); an entry with listeners is never evicted.
  */
 import { useCallback, useEffect, useSyncExternalStore } from 'react';
-import { ApiError, getJson } from './client';
-import { liveEvents } from './live';
+import { ApiError, getJson } from './client.js';
+import { liveEvents } from './live.js';
 
 export interface QuerySnapshot<T> {
   data: T | undefined;

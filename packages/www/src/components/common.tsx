@@ -1,11 +1,11 @@
 /** Small building blocks every page uses: status badges, times, loading/empty/error states. */
 import { useEffect, useState, type ReactNode } from 'react';
-import type { ApiError } from '../api/client';
-import type { QuerySnapshot } from '../api/store';
-import { elapsed, formatAgo, formatDuration, formatTime } from '../lib/format';
-import { statusClass, statusLabel, type Status } from '../lib/results';
-import { useNow } from '../lib/use-now';
-import { Link } from '../router';
+import type { ApiError } from '../api/client.js';
+import type { QuerySnapshot } from '../api/store.js';
+import { elapsed, formatAgo, formatDuration, formatTime } from '../lib/format.js';
+import { statusClass, statusLabel, type Status } from '../lib/results.js';
+import { useNow } from '../lib/use-now.js';
+import { Link } from '../router.js';
 
 export function StatusBadge({
   status,

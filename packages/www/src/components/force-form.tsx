@@ -4,10 +4,10 @@
  * the server: a refusal shows its message at the top and next to the fields it names.
  */
 import { useState, type FormEvent } from 'react';
-import { ApiError, rpc } from '../api/client';
-import type { ForceField, ForceScheduler } from '../api/types';
-import { fieldProblems } from '../lib/force-problems';
-import { formatValue } from '../lib/format';
+import { ApiError, rpc } from '../api/client.js';
+import type { ForceField, ForceScheduler } from '../api/types.js';
+import { fieldProblems } from '../lib/force-problems.js';
+import { formatValue } from '../lib/format.js';
 
 type Values = Record<string, string | boolean>;
 

@@ -26,13 +26,13 @@ import {
   useState,
   type ReactNode,
 } from 'react';
-import { getJson } from '../api/client';
-import { liveEvents } from '../api/live';
-import type { Collection, Log, LogChunk } from '../api/types';
-import { parseAnsi, presentStyle } from '../lib/ansi';
-import { plural } from '../lib/format';
-import { firstVisibleLine, pagesFor, splitLogContent, type LogLine } from '../lib/log-lines';
-import { rawLogUrl } from '../paths';
+import { getJson } from '../api/client.js';
+import { liveEvents } from '../api/live.js';
+import type { Collection, Log, LogChunk } from '../api/types.js';
+import { parseAnsi, presentStyle } from '../lib/ansi.js';
+import { plural } from '../lib/format.js';
+import { firstVisibleLine, pagesFor, splitLogContent, type LogLine } from '../lib/log-lines.js';
+import { rawLogUrl } from '../paths.js';
 
 export const LINE_HEIGHT = 18;
 export const PAGE_LINES = 500;

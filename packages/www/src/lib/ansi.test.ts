@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_STYLE, applySgr, parseAnsi, presentStyle, stripAnsi, xterm256 } from './ansi';
+import { DEFAULT_STYLE, applySgr, parseAnsi, presentStyle, stripAnsi, xterm256 } from './ansi.js';
 
 const ESC = '\x1b';
 

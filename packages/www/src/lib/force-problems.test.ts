@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fieldProblems } from './force-problems';
+import { fieldProblems } from './force-problems.js';
 
 describe('fieldProblems', () => {
   it("puts each of the server's problems next to its field", () => {

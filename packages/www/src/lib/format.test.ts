@@ -7,7 +7,7 @@ import {
   formatTime,
   formatValue,
   plural,
-} from './format';
+} from './format.js';
 
 describe('formatDuration', () => {
   it('reads at a glance from seconds to days', () => {

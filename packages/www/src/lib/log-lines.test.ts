@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstVisibleLine, pagesFor, splitLogContent } from './log-lines';
+import { firstVisibleLine, pagesFor, splitLogContent } from './log-lines.js';
 
 describe('splitLogContent', () => {
   it('reads the stream prefix of stdio logs', () => {

@@ -7,7 +7,7 @@ import {
   statusClass,
   statusLabel,
   statusOf,
-} from './results';
+} from './results.js';
 
 describe('results', () => {
   it("keeps Buildbot's numbers and names", () => {

@@ -4,9 +4,9 @@
  * page (replacing this history entry, so Back returns to where the user forced it).
  */
 import { useEffect } from 'react';
-import { useBuilders } from '../api/hooks';
-import { useApi } from '../api/store';
-import type { Build, BuildRequest, Collection } from '../api/types';
+import { useBuilders } from '../api/hooks.js';
+import { useApi } from '../api/store.js';
+import type { Build, BuildRequest, Collection } from '../api/types.js';
 import {
   ActionButton,
   Async,
@@ -15,13 +15,13 @@ import {
   StatusBadge,
   useReadyMark,
   useTitle,
-} from '../components/common';
-import { elapsed } from '../lib/format';
-import { resultStatus } from '../lib/results';
-import { useNow } from '../lib/use-now';
-import { paths } from '../paths';
-import { Link, navigate } from '../router';
-import { cancelRequest } from './builder';
+} from '../components/common.js';
+import { elapsed } from '../lib/format.js';
+import { resultStatus } from '../lib/results.js';
+import { useNow } from '../lib/use-now.js';
+import { paths } from '../paths.js';
+import { Link, navigate } from '../router.js';
+import { cancelRequest } from './builder.js';
 
 export function BuildRequestPage({ id }: { id: string }) {
   useTitle(`Request ${id}`);

@@ -5,9 +5,9 @@
  * page opens the running step, or the step that failed.
  */
 import { useRef } from 'react';
-import { useWorkers } from '../api/hooks';
-import { query } from '../api/client';
-import { useApi } from '../api/store';
+import { useWorkers } from '../api/hooks.js';
+import { query } from '../api/client.js';
+import { useApi } from '../api/store.js';
 import type {
   Build,
   BuildRequest,
@@ -17,7 +17,7 @@ import type {
   Collection,
   Log,
   Step,
-} from '../api/types';
+} from '../api/types.js';
 import {
   ActionButton,
   Ago,
@@ -29,14 +29,14 @@ import {
   StatusBadge,
   useReadyMark,
   useTitle,
-} from '../components/common';
-import { LogViewer } from '../components/log-viewer';
-import { elapsed, formatTime, formatValue } from '../lib/format';
-import { isBad, statusOf } from '../lib/results';
-import { useNow } from '../lib/use-now';
-import { paths } from '../paths';
-import { Link, setSearchParams, useSearchParams } from '../router';
-import { rebuild, stopBuild } from './builder';
+} from '../components/common.js';
+import { LogViewer } from '../components/log-viewer.js';
+import { elapsed, formatTime, formatValue } from '../lib/format.js';
+import { isBad, statusOf } from '../lib/results.js';
+import { useNow } from '../lib/use-now.js';
+import { paths } from '../paths.js';
+import { Link, setSearchParams, useSearchParams } from '../router.js';
+import { rebuild, stopBuild } from './builder.js';
 
 function StepLogs({
   step,

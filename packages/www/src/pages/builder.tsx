@@ -3,10 +3,10 @@
  * requests (with how long each waited, and cancel), its workers, the force form of each
  * force scheduler that can start it, and stop/rebuild on its builds.
  */
-import { useWorkers } from '../api/hooks';
-import { query, rpc } from '../api/client';
-import { refreshAll, useApi } from '../api/store';
-import type { Build, BuildRequest, Builder, Collection, ForceScheduler } from '../api/types';
+import { useWorkers } from '../api/hooks.js';
+import { query, rpc } from '../api/client.js';
+import { refreshAll, useApi } from '../api/store.js';
+import type { Build, BuildRequest, Builder, Collection, ForceScheduler } from '../api/types.js';
 import {
   ActionButton,
   Ago,
@@ -19,13 +19,13 @@ import {
   StatusBadge,
   useReadyMark,
   useTitle,
-} from '../components/common';
-import { ForceForm } from '../components/force-form';
-import { elapsed } from '../lib/format';
-import { statusOf } from '../lib/results';
-import { useNow } from '../lib/use-now';
-import { paths } from '../paths';
-import { Link, navigate, setSearchParams, useSearchParams } from '../router';
+} from '../components/common.js';
+import { ForceForm } from '../components/force-form.js';
+import { elapsed } from '../lib/format.js';
+import { statusOf } from '../lib/results.js';
+import { useNow } from '../lib/use-now.js';
+import { paths } from '../paths.js';
+import { Link, navigate, setSearchParams, useSearchParams } from '../router.js';
 
 const PAGE_SIZE = 25;
 

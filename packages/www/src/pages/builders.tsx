@@ -4,14 +4,14 @@
  * URL, so a filtered view is a link). One round of requests, none per builder: the latest
  * results come from one read of the newest builds.
  */
-import { byId, useBuilders, useWorkers } from '../api/hooks';
-import { query } from '../api/client';
-import { useApi } from '../api/store';
-import type { Build, BuildRequest, Collection, Worker } from '../api/types';
-import { Async, BuildChip, EmptyState, useReadyMark, useTitle } from '../components/common';
-import { statusLabel, statusOf } from '../lib/results';
-import { paths } from '../paths';
-import { Link, replaceSearch, setSearchParams, useSearchParams } from '../router';
+import { byId, useBuilders, useWorkers } from '../api/hooks.js';
+import { query } from '../api/client.js';
+import { useApi } from '../api/store.js';
+import type { Build, BuildRequest, Collection, Worker } from '../api/types.js';
+import { Async, BuildChip, EmptyState, useReadyMark, useTitle } from '../components/common.js';
+import { statusLabel, statusOf } from '../lib/results.js';
+import { paths } from '../paths.js';
+import { Link, replaceSearch, setSearchParams, useSearchParams } from '../router.js';
 
 /** How many of the newest builds the result chips are drawn from. */
 const RECENT_BUILDS = 800;

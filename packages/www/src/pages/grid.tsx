@@ -3,14 +3,14 @@
  * each cell the colour of that builder's build for it (yellow while pending or running).
  * One round of requests: the newest buildsets, requests and builds, joined here.
  */
-import { useBuilders } from '../api/hooks';
-import { query } from '../api/client';
-import { useApi } from '../api/store';
-import type { Build, BuildRequest, Buildset, Collection } from '../api/types';
-import { Async, BuildChip, EmptyState, useReadyMark, useTitle } from '../components/common';
-import { statusLabel, statusOf, type Status } from '../lib/results';
-import { paths } from '../paths';
-import { Link, setSearchParams, useSearchParams } from '../router';
+import { useBuilders } from '../api/hooks.js';
+import { query } from '../api/client.js';
+import { useApi } from '../api/store.js';
+import type { Build, BuildRequest, Buildset, Collection } from '../api/types.js';
+import { Async, BuildChip, EmptyState, useReadyMark, useTitle } from '../components/common.js';
+import { statusLabel, statusOf, type Status } from '../lib/results.js';
+import { paths } from '../paths.js';
+import { Link, setSearchParams, useSearchParams } from '../router.js';
 
 const COLUMNS = 20;
 const DEPTH = 600;

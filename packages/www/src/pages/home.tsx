@@ -3,10 +3,10 @@
  * what waits in the queue per builder (and for how long), what finished lately, and how
  * the last 24 hours went. One round of requests; live events keep it current.
  */
-import { byId, useBuilders, useWorkers } from '../api/hooks';
-import { query } from '../api/client';
-import { useApi } from '../api/store';
-import type { Build, BuildRequest, Builder, Collection, Step } from '../api/types';
+import { byId, useBuilders, useWorkers } from '../api/hooks.js';
+import { query } from '../api/client.js';
+import { useApi } from '../api/store.js';
+import type { Build, BuildRequest, Builder, Collection, Step } from '../api/types.js';
 import {
   Ago,
   Async,
@@ -17,12 +17,12 @@ import {
   StatusBadge,
   useReadyMark,
   useTitle,
-} from '../components/common';
-import { elapsed, formatDuration, plural } from '../lib/format';
-import { RESULT_CODES, resultStatus, statusOf } from '../lib/results';
-import { useNow } from '../lib/use-now';
-import { paths } from '../paths';
-import { Link } from '../router';
+} from '../components/common.js';
+import { elapsed, formatDuration, plural } from '../lib/format.js';
+import { RESULT_CODES, resultStatus, statusOf } from '../lib/results.js';
+import { useNow } from '../lib/use-now.js';
+import { paths } from '../paths.js';
+import { Link } from '../router.js';
 
 const DAY = 86_400;
 /** Up to this many builds a day, the tallies come from one read of their results. */

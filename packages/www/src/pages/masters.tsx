@@ -1,10 +1,10 @@
 /** Masters: each master with its last heartbeat, what it runs and who is connected to it. */
-import { useBuilders, useWorkers } from '../api/hooks';
-import { useApi } from '../api/store';
-import type { Collection, Master } from '../api/types';
-import { Ago, Async, EmptyState, useReadyMark, useTitle } from '../components/common';
-import { formatTime, plural } from '../lib/format';
-import { useNow } from '../lib/use-now';
+import { useBuilders, useWorkers } from '../api/hooks.js';
+import { useApi } from '../api/store.js';
+import type { Collection, Master } from '../api/types.js';
+import { Ago, Async, EmptyState, useReadyMark, useTitle } from '../components/common.js';
+import { formatTime, plural } from '../lib/format.js';
+import { useNow } from '../lib/use-now.js';
 
 /** A master silent for longer than this is presumed gone (the default expiry). */
 const EXPIRY_SECONDS = 15;

@@ -3,10 +3,10 @@
  * pause / unpause, graceful shutdown (finish the running builds, take no new one, then
  * disconnect) and kill (disconnect now).
  */
-import { byId, useBuilders, useWorkers } from '../api/hooks';
-import { query, rpc } from '../api/client';
-import { refreshAll, useApi } from '../api/store';
-import type { Build, Collection, Worker } from '../api/types';
+import { byId, useBuilders, useWorkers } from '../api/hooks.js';
+import { query, rpc } from '../api/client.js';
+import { refreshAll, useApi } from '../api/store.js';
+import type { Build, Collection, Worker } from '../api/types.js';
 import {
   ActionButton,
   Async,
@@ -14,10 +14,10 @@ import {
   EmptyState,
   useReadyMark,
   useTitle,
-} from '../components/common';
-import { formatValue } from '../lib/format';
-import { paths } from '../paths';
-import { Link } from '../router';
+} from '../components/common.js';
+import { formatValue } from '../lib/format.js';
+import { paths } from '../paths.js';
+import { Link } from '../router.js';
 
 type WorkerState = 'offline' | 'busy' | 'idle';
 
