@@ -38,6 +38,7 @@ import { Results } from './results.js';
 import { EMPTY_SPEC } from './data/result-spec.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 import { MasterProbesImpl, type MasterLifecycle } from './master-probes.js';
+import { KubernetesLatentWorkers } from './workers/kubernetes/latent-workers.js';
 
 export interface MasterOptions {
   config: MasterConfig;
@@ -81,6 +82,8 @@ export class Master implements MasterControl {
   singletons: SingletonServices | null = null;
   private schedulers = new Map<string, ForceScheduler>();
   private lifecycle: MasterLifecycle = 'starting';
+  /** Worker pods started from the queue (kubernetesLatentWorker). */
+  private latent: KubernetesLatentWorkers | null = null;
   private builderNames = new Map<number, string>();
   masterid = 0;
   webPort = 0;
@@ -133,6 +136,17 @@ export class Master implements MasterControl {
     this.distributor = new BuildRequestDistributor(data, this.registry, this.masterid, this.log);
     const probes = this.createProbes();
     this.distributor.observe({ buildStarted: (build, request) => probes.buildStarted(build, request) });
+    const latent = new KubernetesLatentWorkers({
+      data,
+      registry: this.registry,
+      masterid: () => this.masterid,
+      masterName: name,
+      masterExpiryMs: this.options.masterExpiryMs ?? MASTER_EXPIRY_MS,
+      distributorIdle: () => this.distributor?.idle() ?? Promise.resolve(),
+      log: this.log.child({ component: 'kubernetes' }),
+    });
+    this.latent = latent;
+    this.distributor.observe({ unserved: (requests) => latent.unserved(requests) });
     await this.applyConfig(config);
 
     this.workerServer = new WorkerServer(this.registry, this.log);
@@ -215,6 +229,8 @@ export class Master implements MasterControl {
         .map((s) => [s.name, new ForceScheduler(s, data)]),
     );
     this.builderNames = new Map(builders.map((b) => [b.builderid, b.name]));
+    this.latent?.setBuilders(builders);
+    await this.latent?.configure(config.latentWorkers);
     distributor.setBuilders(builders);
   }
 
@@ -247,6 +263,7 @@ export class Master implements MasterControl {
 
   async stop(): Promise<void> {
     this.lifecycle = 'draining';
+    this.latent?.drain();
     const drainMs = this.options.drainTimeoutMs ?? 0;
     if (drainMs > 0) {
       // Still heart-beating and serving the web port (/readyz answers 503) while the
@@ -257,6 +274,8 @@ export class Master implements MasterControl {
     await this.singletons?.stop();
     await this.api?.close();
     await this.distributor?.stop('the master is shutting down');
+    // Pods are left running: the next start adopts the idle ones.
+    await this.latent?.stop();
     this.registry?.closeAll('the master is shutting down');
     await this.workerServer?.close();
     if (this.dataApi && this.masterid) {
@@ -275,7 +294,7 @@ export class Master implements MasterControl {
       registry: () => this.registry,
       runningBuilds: () => this.distributor?.runningBuilds() ?? [],
       builderNames: () => this.builderNames,
-      podCounts: () => [],
+      podCounts: () => this.latent?.podCounts() ?? [],
       lifecycle: () => this.lifecycle,
       now: this.options.now ?? Date.now,
       log: this.log,

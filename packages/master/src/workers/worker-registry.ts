@@ -6,6 +6,12 @@
  * when the first no longer answers a ping); `runningBuilds` counts builds started through
  * `acquire` and not yet `release`d; a worker is offered for a build only when connected,
  * not paused, not shutting down gracefully and below its `maxBuilds`.
+ *
+ * Dynamic workers (Kubernetes latent worker pods) are not in the config: a
+ * `DynamicWorkerSource` vouches for their credentials, and they are added on their first
+ * connection, under the latent worker's name that builders list. Such a worker runs one
+ * build (`retired` once acquired) and is removed by its source when its pod is gone;
+ * `configure` never removes it.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
@@ -28,6 +34,20 @@ export interface WorkerState {
   runningBuilds: number;
   paused: boolean;
   graceful: boolean;
+  /** A worker started on demand (a pod): the latent worker name builders list for it. */
+  latentWorker?: string;
+  /** Takes no more builds (a pod runs one build, then is deleted). */
+  retired?: boolean;
+  /** Removed by a reload while it ran builds: no new builds, disconnected once idle. */
+  removed?: boolean;
+}
+
+/** Vouches for workers that are not in the config (Kubernetes latent worker pods). */
+export interface DynamicWorkerSource {
+  /** The latent worker that `name` belongs to, or null when this source does not know it. */
+  groupOf(name: string): string | null;
+  /** True when `password` is that of the worker `name` this source started. */
+  authenticate(name: string, password: string): boolean;
 }
 
 const OLD_CONNECTION_PING_MS = 5_000;
@@ -41,6 +61,7 @@ function samePassword(a: string, b: string): boolean {
 export class WorkerRegistry {
   private readonly workers = new Map<string, WorkerState>();
   private readonly listeners: (() => void)[] = [];
+  private readonly sources: DynamicWorkerSource[] = [];
 
   constructor(
     private readonly data: DataApi,
@@ -52,7 +73,12 @@ export class WorkerRegistry {
   async configure(specs: WorkerSpec[]): Promise<void> {
     const wanted = new Set(specs.map((s) => s.name));
     for (const [name, state] of this.workers) {
-      if (!wanted.has(name)) {
+      if (!wanted.has(name) && state.latentWorker === undefined) {
+        // A reload must not disturb running builds: their worker goes once they end.
+        if (state.runningBuilds > 0 && state.connection && !state.connection.isClosed) {
+          state.removed = true;
+          continue;
+        }
         state.connection?.close('worker removed from the configuration');
         this.workers.delete(name);
       }
@@ -61,6 +87,7 @@ export class WorkerRegistry {
       const workerid = await this.data.workers.ensure(spec.name);
       const existing = this.workers.get(spec.name);
       if (existing) {
+        existing.removed = false;
         existing.password = spec.password;
         existing.maxBuilds = spec.maxBuilds;
         existing.workerid = workerid;
@@ -90,7 +117,45 @@ export class WorkerRegistry {
 
   authenticate(name: string, password: string): boolean {
     const state = this.workers.get(name);
-    return state !== undefined && samePassword(state.password, password);
+    if (state !== undefined && state.latentWorker === undefined) {
+      return samePassword(state.password, password);
+    }
+    return this.sources.some((source) => source.authenticate(name, password));
+  }
+
+  addDynamicSource(source: DynamicWorkerSource): void {
+    this.sources.push(source);
+  }
+
+  /** Forgets a dynamic worker whose pod is gone (closing its connection if any). */
+  removeDynamic(name: string, reason: string): void {
+    const state = this.workers.get(name);
+    if (state?.latentWorker === undefined) return;
+    state.connection?.close(reason);
+    this.workers.delete(name);
+  }
+
+  /** The state of a dynamic worker on its first connection. */
+  private async dynamicState(name: string): Promise<WorkerState | undefined> {
+    const group = this.sources.map((s) => s.groupOf(name)).find((g) => g !== null);
+    if (group === undefined || group === null) return undefined;
+    const workerid = await this.data.workers.ensure(name);
+    const existing = this.workers.get(name);
+    if (existing) return existing;
+    const state: WorkerState = {
+      name,
+      workerid,
+      password: '',
+      maxBuilds: 1,
+      connection: null,
+      runningBuilds: 0,
+      paused: false,
+      graceful: false,
+      latentWorker: group,
+      retired: false,
+    };
+    this.workers.set(name, state);
+    return state;
   }
 
   get(name: string): WorkerState | undefined {
@@ -107,11 +172,15 @@ export class WorkerRegistry {
 
   /** Workers among `names` that can take a build now, least busy first. */
   available(names: readonly string[]): WorkerState[] {
-    return names
-      .map((n) => this.workers.get(n))
+    const dynamic = [...this.workers.values()].filter(
+      (w) => w.latentWorker !== undefined && names.includes(w.latentWorker),
+    );
+    return [...names.map((n) => this.workers.get(n)), ...dynamic]
       .filter(
         (w): w is WorkerState =>
           w !== undefined &&
+          w.retired !== true &&
+          w.removed !== true &&
           w.connection !== null &&
           !w.connection.isClosed &&
           !w.paused &&
@@ -123,10 +192,15 @@ export class WorkerRegistry {
 
   acquire(worker: WorkerState): void {
     worker.runningBuilds++;
+    if (worker.latentWorker !== undefined) worker.retired = true;
   }
 
   release(worker: WorkerState): void {
     worker.runningBuilds = Math.max(0, worker.runningBuilds - 1);
+    if (worker.removed === true && worker.runningBuilds === 0) {
+      worker.connection?.close('worker removed from the configuration');
+      if (this.workers.get(worker.name) === worker) this.workers.delete(worker.name);
+    }
     this.notify();
   }
 
@@ -146,7 +220,7 @@ export class WorkerRegistry {
 
   /** A new authenticated socket for `name`. */
   async attach(name: string, socket: WebSocket, remote: string): Promise<void> {
-    const state = this.workers.get(name);
+    const state = this.workers.get(name) ?? (await this.dynamicState(name));
     if (!state) {
       socket.close(1008, 'unknown worker');
       return;

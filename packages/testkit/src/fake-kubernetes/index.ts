@@ -6,3 +6,12 @@ export {
   strategicMerge,
   type K8sObject,
 } from './kustomize.js';
+export {
+  FakeKubernetes,
+  parseLabelSelector,
+  type FakeKubernetesOptions,
+  type FakePod,
+  type PodBehaviour,
+  type PodRunner,
+  type RunningContainer,
+} from './fake-kubernetes.js';
