@@ -190,6 +190,31 @@ describe('web UI in Chromium', () => {
     expect(await state.textContent()).toBe('idle');
   });
 
+  it('pauses a worker so a forced build waits, cancels the waiting request, unpauses', async () => {
+    await open('/workers', 'workers');
+    await page.getByTestId('pause-w1').click();
+    await page.waitForSelector('[data-worker="w1"] .flag-paused', WAIT);
+    const { brids } = await master.force('force', { builderNames: ['stream'] });
+    const brid = Object.values(brids)[0];
+    await open('/', 'home');
+    await page
+      .locator('#queue')
+      .getByRole('link', { name: `request ${brid}` })
+      .waitFor(WAIT);
+    await shot('home-queue');
+    await open(`/builders/${builderIds.stream}`, 'builder');
+    const pending = page.getByTestId(`pending-${brid}`);
+    await pending.getByRole('button', { name: 'Cancel' }).click();
+    await pending.waitFor({ state: 'detached', ...WAIT });
+    const { buildrequests } = await master.get<{
+      buildrequests: { complete: boolean; results: number }[];
+    }>(`/buildrequests/${brid}`);
+    expect(buildrequests[0]).toMatchObject({ complete: true, results: 6 });
+    await open('/workers', 'workers');
+    await page.getByTestId('unpause-w1').click();
+    await page.waitForSelector('[data-worker="w1"] .flag-paused', { state: 'detached', ...WAIT });
+  });
+
   it('draws every main page with data, and deep links survive a reload', async () => {
     await open('/', 'home');
     await page.waitForSelector('#recent .badge', WAIT);
