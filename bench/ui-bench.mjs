@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Web UI benchmark (not a test): how fast the UI draws a big CI, and what it asks the API.
 //
-//   npm run build && node bench/ui-bench.mjs [--runs 5] [--no-write]
+//   npm run build && node bench/ui-bench.mjs [--runs 5] [--no-write] [--verbose] [--serve]
 //
 // 1. Starts a master once on a fresh basedir (migrates the SQLite database, registers 50
 //    builders and their workers), stops it, and seeds the database directly with SQL:
@@ -43,6 +43,8 @@ const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1] || 5) || 5;
 const WRITE = !args.includes('--no-write');
 const VERBOSE = args.includes('--verbose');
+/** Seed and start, then keep serving until Ctrl-C (to look at the seeded UI by hand). */
+const SERVE = args.includes('--serve');
 
 const BUILDERS = 50;
 const BUILDS = 10_000;
@@ -589,6 +591,13 @@ async function main() {
       async () => (await getJson(base, '/builds?complete=false&limit=0')).meta.total >= RUNNING,
     );
 
+    if (SERVE) {
+      log(
+        `serving the seeded CI at ${base}/ (20 MB log: build ${big.builderid}/${big.number}); Ctrl-C stops`,
+      );
+      await new Promise((resolve) => process.once('SIGINT', resolve));
+      return;
+    }
     const liveBuilder = (await getJson(base, '/builders/live')).builders[0].builderid;
     const pages = [
       ['Home', '/', 'home'],

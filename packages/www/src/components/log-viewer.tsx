@@ -30,7 +30,6 @@ import { getJson } from '../api/client.js';
 import { liveEvents } from '../api/live.js';
 import type { Collection, Log, LogChunk } from '../api/types.js';
 import { parseAnsi, presentStyle } from '../lib/ansi.js';
-import { plural } from '../lib/format.js';
 import { firstVisibleLine, pagesFor, splitLogContent, type LogLine } from '../lib/log-lines.js';
 import { rawLogUrl } from '../paths.js';
 
@@ -264,7 +263,7 @@ export function LogViewer({
     >
       <div className="log-toolbar">
         <span className="log-info" data-testid="log-lines">
-          {plural(numLines, 'line')}
+          {numLines.toLocaleString('en')} {numLines === 1 ? 'line' : 'lines'}
           {!meta.complete && (
             <span className="log-live" title="the step is still writing this log">
               {' '}

@@ -6,7 +6,7 @@
 import { useBuilders } from '../api/hooks.js';
 import { query } from '../api/client.js';
 import { useApi } from '../api/store.js';
-import type { Build, BuildRequest, Buildset, Collection } from '../api/types.js';
+import type { Build, BuildRequest, Builder, Buildset, Collection } from '../api/types.js';
 import { Async, BuildChip, EmptyState, useReadyMark, useTitle } from '../components/common.js';
 import { statusLabel, statusOf, type Status } from '../lib/results.js';
 import { paths } from '../paths.js';
@@ -26,6 +26,7 @@ export function GridPage() {
   const params = useSearchParams();
   const branch = params.get('branch') ?? '';
   const showAll = params.get('all') === '1';
+  const byBuilds = params.get('by') === 'builds';
   const builders = useBuilders();
   const buildsets = useApi<Collection<'buildsets', Buildset>>(
     `/buildsets${query({ order: '-bsid', limit: COLUMNS * 2 })}`,
@@ -86,6 +87,24 @@ export function GridPage() {
         Each column is a buildset (a change, a forced build, a rebuild), newest on the left.
       </p>
       <div className="filters">
+        <div className="segmented" role="group" aria-label="columns">
+          <button
+            type="button"
+            aria-pressed={!byBuilds}
+            className={byBuilds ? '' : 'segmented-on'}
+            onClick={() => setSearchParams({ by: null })}
+          >
+            By buildset
+          </button>
+          <button
+            type="button"
+            aria-pressed={byBuilds}
+            className={byBuilds ? 'segmented-on' : ''}
+            onClick={() => setSearchParams({ by: 'builds' })}
+          >
+            Latest builds per builder
+          </button>
+        </div>
         <label>
           Branch{' '}
           <select value={branch} onChange={(e) => setSearchParams({ branch: e.target.value })}>
@@ -106,6 +125,8 @@ export function GridPage() {
       </div>
       <Async query={builders} what="builders">
         {(data) => {
+          if (byBuilds)
+            return <LatestBuilds builders={data.builders} builds={builds.data?.builds ?? []} />;
           const rows = data.builders.filter(
             (b) => showAll || columns.some((c) => cells.has(`${b.builderid}:${c}`)),
           );
@@ -177,6 +198,46 @@ export function GridPage() {
           );
         }}
       </Async>
+    </div>
+  );
+}
+
+/** Builders × their latest builds, newest first (the recent history of every builder). */
+function LatestBuilds({ builders, builds }: { builders: Builder[]; builds: Build[] }) {
+  const perBuilder = new Map<number, Build[]>();
+  for (const b of builds) {
+    const list = perBuilder.get(b.builderid) ?? [];
+    if (list.length < COLUMNS) list.push(b);
+    perBuilder.set(b.builderid, list);
+  }
+  const rows = builders.filter((b) => perBuilder.has(b.builderid));
+  if (rows.length === 0) return <EmptyState title="Nothing has been built yet." />;
+  return (
+    <div className="grid-scroll">
+      <table className="grid">
+        <tbody>
+          {rows.map((b) => (
+            <tr key={b.builderid}>
+              <th className="grid-row">
+                <Link to={paths.builder(b.builderid)}>{b.name}</Link>
+              </th>
+              {(perBuilder.get(b.builderid) ?? []).map((build) => {
+                const status = statusOf(build);
+                return (
+                  <td key={build.buildid}>
+                    <BuildChip
+                      to={paths.build(b.builderid, build.number)}
+                      status={status}
+                      label={String(build.number)}
+                      title={`${b.name} #${build.number}: ${statusLabel(status)}`}
+                    />
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -6,7 +6,7 @@
 import { byId, useBuilders, useWorkers } from '../api/hooks.js';
 import { query } from '../api/client.js';
 import { useApi } from '../api/store.js';
-import type { Build, BuildRequest, Builder, Collection, Step } from '../api/types.js';
+import type { Build, BuildRequest, Builder, Collection, Step, Worker } from '../api/types.js';
 import {
   Ago,
   Async,
@@ -27,6 +27,21 @@ import { Link } from '../router.js';
 const DAY = 86_400;
 /** Up to this many builds a day, the tallies come from one read of their results. */
 const TALLY_READ = 3000;
+
+/** Why a builder's requests wait, from its workers' states: what a newcomer asks first. */
+function whyWaiting(builderid: number, workers: Worker[], busy: Set<number>): string {
+  const mine = workers.filter((w) => w.configured_on.some((c) => c.builderid === builderid));
+  if (mine.length === 0) return 'No worker is configured for this builder.';
+  const connected = mine.filter((w) => w.connected_to.length > 0);
+  if (connected.length === 0) {
+    return `No worker connected (${mine.map((w) => w.name).join(', ')} offline).`;
+  }
+  const usable = connected.filter((w) => !w.paused && !w.graceful);
+  if (usable.length === 0)
+    return `Its workers are paused or shutting down (${connected.map((w) => w.name).join(', ')}).`;
+  if (usable.every((w) => busy.has(w.workerid))) return 'Its workers are busy.';
+  return 'Starting…';
+}
 
 function builderName(builders: Map<number, Builder>, id: number): string {
   return builders.get(id)?.name ?? `builder ${id}`;
@@ -113,7 +128,7 @@ function Summary({
 }: {
   running: number;
   pending: BuildRequest[];
-  workers: { connected: number; total: number; busy: number } | null;
+  workers: { connected: number; total: number; busy: number; paused: number } | null;
   now: number;
 }) {
   const oldest = pending.reduce<number | null>(
@@ -145,6 +160,7 @@ function Summary({
           </span>
           <span className="card-label">
             workers connected{workers && workers.busy > 0 && <> · {workers.busy} busy</>}
+            {workers && workers.paused > 0 && <> · {workers.paused} paused</>}
           </span>
         </div>
       </div>
@@ -183,6 +199,7 @@ export function HomePage() {
         total: workers.data.workers.length,
         connected: workers.data.workers.filter((w) => w.connected_to.length > 0).length,
         busy: busyWorkers.size,
+        paused: workers.data.workers.filter((w) => w.paused).length,
       }
     : null;
   useReadyMark(
@@ -190,12 +207,14 @@ export function HomePage() {
     'home',
   );
 
+  // Oldest first, and the builder waiting longest first.
   const queueByBuilder = new Map<number, BuildRequest[]>();
-  for (const r of pending) {
+  for (const r of [...pending].sort((a, b) => (a.submitted_at ?? 0) - (b.submitted_at ?? 0))) {
     const list = queueByBuilder.get(r.builderid) ?? [];
     list.push(r);
     queueByBuilder.set(r.builderid, list);
   }
+  const workerList = workers.data?.workers ?? [];
 
   return (
     <div className="page page-home">
@@ -227,7 +246,7 @@ export function HomePage() {
                     {data.builds.map((b) => (
                       <tr key={b.buildid} data-testid={`running-build-${b.buildid}`}>
                         <td>
-                          <StatusBadge status="running" label="▶" title="running" />{' '}
+                          <StatusBadge status="running" />{' '}
                           <Link to={paths.build(b.builderid, b.number)}>
                             {builderName(builderMap, b.builderid)} #{b.number}
                           </Link>
@@ -270,6 +289,11 @@ export function HomePage() {
                         </Link>
                         <span className="muted">{plural(list.length, 'request')}</span>
                       </div>
+                      {workers.data && (
+                        <div className="queue-why">
+                          {whyWaiting(builderid, workerList, busyWorkers)}
+                        </div>
+                      )}
                       <ul className="queue-requests">
                         {list.slice(0, 5).map((r) => (
                           <li key={r.buildrequestid}>
