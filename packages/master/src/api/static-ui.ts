@@ -1,7 +1,8 @@
 /**
  * Serves the web UI (`packages/www`, built by Vite into its dist/) at `/`.
  *
- * - `/assets/*`: the hashed bundles, cached for a year (their names change with content).
+ * - `/assets/*`: the hashed bundles, cached for a year (their names change with content),
+ *   brotli or gzip when the browser accepts it (precompressed by the build).
  * - Any other GET that is not `/api`, `/sse` or `/ws`: a file at the top of dist/ if there
  *   is one (favicon.svg), else index.html (never cached), so every deep link of the
  *   single-page UI (`/builders/3/builds/12`) loads it and the client router takes over.
@@ -56,6 +57,9 @@ export function registerStaticUi(app: FastifyInstance, options: { dir?: string }
     allowedPath: () => existsSync(assets),
     immutable: true,
     maxAge: '365d',
+    // The build writes .br and .gz beside each bundle (packages/www/vite.config.ts).
+    preCompressed: true,
+    setHeaders: (res) => res.setHeader('vary', 'accept-encoding'),
     index: false,
     wildcard: true,
   });
