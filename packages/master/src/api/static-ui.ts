@@ -59,7 +59,9 @@ export function registerStaticUi(app: FastifyInstance, options: { dir?: string }
     maxAge: '365d',
     // The build writes .br and .gz beside each bundle (packages/www/vite.config.ts).
     preCompressed: true,
-    setHeaders: (res) => res.setHeader('vary', 'accept-encoding'),
+    setHeaders: (res) => {
+      res.setHeader('vary', 'accept-encoding');
+    },
     index: false,
     wildcard: true,
   });
