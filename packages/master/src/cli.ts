@@ -1,6 +1,7 @@
-/** The `yardmaster` command: start, worker, checkconfig, demo. */
+/** The `yardmaster` command: start, worker, checkconfig, reconfig, demo. */
 import { parseStartOptions, START_HELP, UsageError } from './cli-options.js';
-import { startMaster, untilSignal } from './run-master.js';
+import { runMaster } from './run-master.js';
+import { reconfigCommand } from './reconfig-command.js';
 import { runDemo } from './demo.js';
 import { checkConfigCommand } from './config/checkconfig.js';
 import { YardmasterError } from './errors.js';
@@ -14,6 +15,8 @@ Commands:
   start         run a master (yardmaster start --help for its options)
   worker        run a worker (yardmaster worker --help)
   checkconfig   validate a master.config.ts: yardmaster checkconfig FILE
+  sendchange    announce a change to a running master (yardmaster sendchange --help)
+  reconfig      reload the config of a running master: yardmaster reconfig --basedir DIR
   demo          a master on the embedded defaults with a local worker (what npm start runs)
 
   yardmaster --version    print the version
@@ -39,10 +42,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
           process.stdout.write(START_HELP);
           return 0;
         }
-        const log = createLogger();
-        const master = await startMaster(options, log);
-        return await untilSignal(() => master.stop(), log);
+        return await runMaster(options, createLogger());
       }
+      case 'reconfig':
+        return await reconfigCommand(rest, env);
       case 'demo': {
         const options = parseStartOptions(rest, env);
         if (options.help) {
@@ -54,6 +57,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
       case 'worker': {
         const { workerMain } = await import('@yardmaster/worker');
         return await workerMain(rest, env);
+      }
+      case 'sendchange': {
+        const { sendchangeCommand } = await import('./changes/sendchange-command.js');
+        return await sendchangeCommand(rest, env);
       }
       case 'checkconfig': {
         if (rest.includes('--help') || rest.includes('-h')) {

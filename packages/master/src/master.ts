@@ -26,6 +26,9 @@ import { recoverAfterRestart } from './process/recovery.js';
 import type { BuilderRuntime } from './process/builder-runtime.js';
 import { createStep } from './steps/step-factory.js';
 import { ForceScheduler } from './schedulers/force-scheduler.js';
+import { SchedulerManager } from './schedulers/scheduler-manager.js';
+import type { ChangeHooksConfig } from './config/types.js';
+import type { SingletonService } from './process/singleton-services.js';
 import { createApiServer } from './api/server.js';
 import type {
   ForceResult,
@@ -38,6 +41,16 @@ import { Results } from './results.js';
 import { EMPTY_SPEC } from './data/result-spec.js';
 import { BadRequestError, NotFoundError } from './errors.js';
 import { MasterProbesImpl, type MasterLifecycle } from './master-probes.js';
+import { LockManager } from './process/locks.js';
+import { createSecretsProvider, type SecretsProvider } from './process/secrets.js';
+import {
+  ReporterSet,
+  buildServices,
+  configLocks,
+  describeChanges,
+  diffConfigs,
+  type ConfigChanges,
+} from './process/reconfig.js';
 import { KubernetesLatentWorkers } from './workers/kubernetes/latent-workers.js';
 
 export interface MasterOptions {
@@ -81,16 +94,28 @@ export class Master implements MasterControl {
   /** Change sources and timed schedulers: each runs on one master, held by a lease. */
   singletons: SingletonServices | null = null;
   private schedulers = new Map<string, ForceScheduler>();
+  /** Change sources and the other schedulers (schedulers/scheduler-manager.ts). */
+  schedulerManager: SchedulerManager | null = null;
+  private singletonList: SingletonService[] = [];
   private lifecycle: MasterLifecycle = 'starting';
   /** Worker pods started from the queue (kubernetesLatentWorker). */
   private latent: KubernetesLatentWorkers | null = null;
   private builderNames = new Map<number, string>();
+  /** The config in effect: the one started with, then each accepted reload's. */
+  private current: MasterConfig;
+  /** Reloads one at a time (process/reconfig.ts has the pieces). */
+  private reconfiguring: Promise<unknown> = Promise.resolve();
+  private readonly lockManager = new LockManager(() => this.distributor?.wake());
+  private secretsProvider: SecretsProvider = createSecretsProvider(null, '.');
+  /** Status reporters of the config (reporters/). */
+  readonly reporters = new ReporterSet();
   masterid = 0;
   webPort = 0;
   workerPort = 0;
 
   constructor(private readonly options: MasterOptions) {
     this.log = options.logger ?? createLogger();
+    this.current = options.config;
   }
 
   get data(): DataApi {
@@ -99,7 +124,24 @@ export class Master implements MasterControl {
   }
 
   get config(): MasterConfig {
-    return this.options.config;
+    return this.current;
+  }
+
+  /**
+   * Applies a new, validated config without a restart (Buildbot's reconfig): builders,
+   * workers, schedulers, locks, secrets and reporters follow it; running builds keep the
+   * config they started with. Ports, hosts and the database need a restart (listed in the
+   * answer). Reloads run one at a time; a failure leaves what was applied so far logged.
+   */
+  reconfig(config: MasterConfig): Promise<ConfigChanges> {
+    const run = this.reconfiguring.then(async () => {
+      const changes = diffConfigs(this.current, config);
+      await this.applyConfig(config);
+      this.log.info({ changes }, `configuration updated: ${describeChanges(changes)}`);
+      return changes;
+    });
+    this.reconfiguring = run.catch(() => undefined);
+    return run;
   }
 
   async start(): Promise<void> {
@@ -134,8 +176,16 @@ export class Master implements MasterControl {
     this.registry = new WorkerRegistry(data, () => this.masterid, this.log);
     this.listenForControl(data);
     this.distributor = new BuildRequestDistributor(data, this.registry, this.masterid, this.log);
+    this.schedulerManager = new SchedulerManager({
+      data,
+      log: this.log,
+      basedir: this.options.basedir,
+      cancelBuildRequest: (brid, reason) => this.cancelBuildRequest(brid, reason),
+    });
     const probes = this.createProbes();
-    this.distributor.observe({ buildStarted: (build, request) => probes.buildStarted(build, request) });
+    this.distributor.observe({
+      buildStarted: (build, request) => probes.buildStarted(build, request),
+    });
     const latent = new KubernetesLatentWorkers({
       data,
       registry: this.registry,
@@ -177,7 +227,7 @@ export class Master implements MasterControl {
       renewMs: this.options.heartbeatMs ?? HEARTBEAT_MS,
       ttlMs: this.options.masterExpiryMs ?? MASTER_EXPIRY_MS,
     });
-    await this.singletons.set([]);
+    await this.singletons.set(this.singletonList);
     this.singletons.start();
     this.log.info(
       {
@@ -201,6 +251,14 @@ export class Master implements MasterControl {
     );
     const builders: BuilderRuntime[] = [];
     const links: { workerid: number; builderid: number }[] = [];
+    this.secretsProvider = createSecretsProvider(config.secrets, this.options.basedir);
+    this.lockManager.configure(configLocks(config));
+    const services = buildServices(config, {
+      basedir: path.resolve(this.options.basedir),
+      locks: this.lockManager,
+      secrets: this.secretsProvider,
+    });
+    if (this.schedulerManager) services.triggers = this.schedulerManager.triggers;
     for (const b of config.builders) {
       const builderid = await data.builders.ensure(b.name, b.description, b.tags);
       for (const workerName of b.workerNames) {
@@ -215,7 +273,12 @@ export class Master implements MasterControl {
         builddir: b.name.replace(/[^a-zA-Z0-9_.-]+/g, '_'),
         collapseRequests: b.collapseRequests,
         priority: b.priority,
-        properties: { ...config.properties, ...b.properties },
+        properties: b.properties,
+        locks: b.locks,
+        nextWorker: b.nextWorker,
+        nextBuild: b.nextBuild,
+        canStartBuild: b.canStartBuild,
+        services,
       });
     }
     await data.builders.setMasterBuilders(
@@ -228,10 +291,30 @@ export class Master implements MasterControl {
         .filter((s) => s.type === 'force')
         .map((s) => [s.name, new ForceScheduler(s, data)]),
     );
+    this.singletonList = (await this.schedulerManager?.configure(config)) ?? [];
+    await this.singletons?.set(this.singletonList);
     this.builderNames = new Map(builders.map((b) => [b.builderid, b.name]));
     this.latent?.setBuilders(builders);
     await this.latent?.configure(config.latentWorkers);
     distributor.setBuilders(builders);
+    await this.reporters.apply(config.reporters, {
+      data,
+      log: this.log,
+      masterid: () => this.masterid,
+      // Reporters kept across a reload read secrets from the current provider.
+      secrets: { get: (name) => this.secretsProvider.get(name) },
+      buildbotURL: () => this.buildbotURL(),
+    });
+    this.current = config;
+  }
+
+  /** The web UI's public URL ("…/"): the config's buildbotURL, else the web port's address. */
+  private buildbotURL(): string {
+    const configured = this.current.buildbotURL;
+    if (configured !== null) return configured.endsWith('/') ? configured : `${configured}/`;
+    const host = this.options.webHost ?? this.current.www.host;
+    const shown = host === '0.0.0.0' || host === '::' ? os.hostname() : host;
+    return `http://${shown}:${this.webPort}/`;
   }
 
   /** Others expired this master: drop its running builds (they run elsewhere), register again. */
@@ -274,6 +357,7 @@ export class Master implements MasterControl {
     await this.singletons?.stop();
     await this.api?.close();
     await this.distributor?.stop('the master is shutting down');
+    await this.reporters.stop();
     // Pods are left running: the next start adopts the idle ones.
     await this.latent?.stop();
     this.registry?.closeAll('the master is shutting down');
@@ -302,6 +386,10 @@ export class Master implements MasterControl {
   }
 
   // ---- MasterControl (used by the REST API) ----
+
+  changeHooks(): ChangeHooksConfig {
+    return this.current.www.changeHooks;
+  }
 
   forceSchedulers(): ForceSchedulerDescription[] {
     return [...this.schedulers.values()].map((s) => s.describe());
@@ -373,8 +461,14 @@ export class Master implements MasterControl {
     if (!registry) throw new Error('the master is not started');
     const worker = typeof key === 'number' ? registry.byId(key) : registry.get(key);
     if (!worker) {
-      const known = registry.all().map((w) => w.name).join(', ') || 'none';
-      throw new NotFoundError(`worker ${typeof key === 'number' ? key : `"${key}"`} not found (known: ${known})`);
+      const known =
+        registry
+          .all()
+          .map((w) => w.name)
+          .join(', ') || 'none';
+      throw new NotFoundError(
+        `worker ${typeof key === 'number' ? key : `"${key}"`} not found (known: ${known})`,
+      );
     }
     if (action === 'pause' || action === 'unpause') {
       await registry.setPaused(worker, action === 'pause');
@@ -382,7 +476,9 @@ export class Master implements MasterControl {
     }
     const connection = worker.connection;
     if (!connection || connection.isClosed) {
-      throw new BadRequestError(`worker "${worker.name}" is not connected to this master; nothing to ${action}`);
+      throw new BadRequestError(
+        `worker "${worker.name}" is not connected to this master; nothing to ${action}`,
+      );
     }
     if (action === 'kill') {
       this.log.info({ worker: worker.name, reason }, `worker ${worker.name} killed: ${reason}`);
@@ -392,11 +488,15 @@ export class Master implements MasterControl {
     // Graceful: no new builds (available() skips it), shut down once its builds end.
     worker.graceful = true;
     await this.data.workers.setState(worker.workerid, { graceful: true });
-    this.log.info({ worker: worker.name, reason }, `worker ${worker.name} shuts down once idle: ${reason}`);
+    this.log.info(
+      { worker: worker.name, reason },
+      `worker ${worker.name} shuts down once idle: ${reason}`,
+    );
     if (!this.gracefulWatch) {
       this.gracefulWatch = true;
       registry.onAvailable(() => {
-        for (const w of registry.all()) if (w.graceful && w.runningBuilds === 0) this.shutDownWorker(w.name);
+        for (const w of registry.all())
+          if (w.graceful && w.runningBuilds === 0) this.shutDownWorker(w.name);
       });
     }
     if (worker.runningBuilds === 0) this.shutDownWorker(worker.name);
@@ -425,13 +525,18 @@ export class Master implements MasterControl {
     // Claim it first, so no distributor starts it while it is being cancelled.
     if (await data.buildsets.claim(buildrequestid, this.masterid)) {
       await data.buildsets.complete([buildrequestid], Results.CANCELLED, this.masterid);
-      this.log.info({ buildrequestid, reason }, `build request ${buildrequestid} cancelled: ${reason}`);
+      this.log.info(
+        { buildrequestid, reason },
+        `build request ${buildrequestid} cancelled: ${reason}`,
+      );
       return;
     }
     const { items } = await data.builds.list(EMPTY_SPEC, { buildrequestid });
     const running = items.filter((b) => !b.complete);
     if (running.length === 0) {
-      throw new BadRequestError(`build request ${buildrequestid} is being started; stop its build instead`);
+      throw new BadRequestError(
+        `build request ${buildrequestid} is being started; stop its build instead`,
+      );
     }
     for (const build of running) await this.stopBuild(build.buildid, reason);
   }

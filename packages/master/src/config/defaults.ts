@@ -13,6 +13,8 @@ export const CONFIG_DEFAULTS = {
     haltOnFailure: false,
     flunkOnFailure: true,
     warnOnFailure: false,
+    warnOnWarnings: false,
+    flunkOnWarnings: false,
     alwaysRun: false,
     workdir: 'build',
     /** 1200 s, as Buildbot. */
@@ -28,7 +30,42 @@ export const CONFIG_DEFAULTS = {
     /** Source steps halt by default in Buildbot: a build without its sources is pointless. */
     haltOnFailure: true,
   },
-  forceScheduler: { reason: 'force build' },
+  forceScheduler: {
+    reason: 'force build',
+    reasonString: "A build was forced by '%(owner)s': %(reason)s",
+  },
+  trigger: { name: 'trigger', parentRelationship: 'Triggered from' },
+  gitPoller: {
+    /** 10 minutes, as Buildbot. */
+    pollIntervalMs: 600_000,
+    workdir: 'gitpoller-work',
+    /** Buildbot's default branch list. */
+    branches: ['master'],
+  },
+  changeHooks: { githubSkips: ['\\[ *skip *ci *\\]', '\\[ *ci *skip *\\]'] },
+  lock: { maxCount: 1 },
+  shellSequence: { name: 'shell' },
+  setProperty: { name: 'SetProperty' },
+  setPropertyFromCommand: { name: 'setproperty' },
+  transfer: {
+    uploadName: 'upload',
+    downloadName: 'download',
+    stringDownloadName: 'string_download',
+    /** Buildbot's FileUpload block: 256 KiB; the other transfers use 16 KiB. */
+    fileUploadBlocksize: 262_144,
+    blocksize: 16_384,
+  },
+  makeDirectory: { name: 'MakeDirectory' },
+  removeDirectory: { name: 'RemoveDirectory' },
+  /** As Buildbot's MasterShellCommand: a failure on the master halts the build. */
+  masterShellCommand: { name: 'MasterShellCommand', haltOnFailure: true },
+  reporter: {
+    retries: 3,
+    retryDelayMs: 1_000,
+    timeoutMs: 10_000,
+    gitHubBaseURL: 'https://api.github.com',
+    gitLabBaseURL: 'https://gitlab.com',
+  },
   kubernetesLatentWorker: {
     minIdle: 0,
     /** 5 minutes. */

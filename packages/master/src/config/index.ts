@@ -7,13 +7,40 @@ export { defineConfig } from './define-config.js';
 export {
   buildFactory,
   builder,
+  directoryUpload,
+  fileDownload,
+  fileUpload,
   forceScheduler,
   git,
+  gitHubStatusPush,
+  gitLabStatusPush,
+  httpStatusPush,
   interpolate,
   kubernetesLatentWorker,
+  makeDirectory,
+  masterLock,
+  masterShellCommand,
+  removeDirectory,
+  renderer,
+  setProperty,
+  setPropertyFromCommand,
   shellCommand,
+  shellSequence,
+  stringDownload,
   worker,
+  workerLock,
 } from './factories.js';
+export {
+  anyBranchScheduler,
+  changeFilter,
+  dependent,
+  gitPoller,
+  nightly,
+  periodic,
+  singleBranchScheduler,
+  trigger,
+  triggerable,
+} from './change-factories.js';
 export { CONFIG_DEFAULTS } from './defaults.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { CONFIG_ERROR_CODES, ConfigError } from './config-error.js';

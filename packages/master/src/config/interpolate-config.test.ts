@@ -57,7 +57,7 @@ describe('interpolate() in a config', () => {
       type: 'interpolate',
       format: 'yes %(prop:log_line)s | head -c %(prop:log_bytes)s',
     });
-    expect(steps[2]?.env).toEqual({
+    expect(steps[2]?.type === 'shellCommand' && steps[2].env).toEqual({
       BRANCH: { type: 'interpolate', format: '%(src::branch)s' },
       CI: 'true',
     });
@@ -78,7 +78,7 @@ describe('interpolate() in a config', () => {
     ).toEqual([
       'builders[0].factory.steps[0].command: interpolate("yes %(prop:x"): "%(" at offset 4 has no closing ")"',
       'builders[0].factory.steps[1].command[1]: interpolate("%(prop:x)d"): "%(prop:x)" must be followed by "s", as in "%(prop:x)s"',
-      'builders[0].factory.steps[2].env.A: interpolate("%(kw:a)s"): unknown selector "kw" in "%(kw:a)s": use prop:NAME or src:CODEBASE:ATTRIBUTE',
+      'builders[0].factory.steps[2].env.A: interpolate("%(kw:a)s"): unknown selector "kw" in "%(kw:a)s": use prop:NAME, src:CODEBASE:ATTRIBUTE, worker:KEY or secret:NAME',
       'builders[0].factory.steps[2].env.B: expected a string, got 3',
       'builders[0].factory.steps[3].command.format: expected a string, got 3',
       'builders[0].factory.steps[4].command.fromat: unknown key (did you mean "format"?)',

@@ -80,7 +80,7 @@ describe('parseInterpolation', () => {
     expect(error('%(prop:x)')).toBe('"%(prop:x)" must be followed by "s", as in "%(prop:x)s"');
     expect(error('%(prop:x)d')).toContain('must be followed by "s"');
     expect(error('%(x)s')).toBe(
-      'substitution "%(x)s" has no selector: use prop:NAME or src:CODEBASE:ATTRIBUTE',
+      'substitution "%(x)s" has no selector: use prop:NAME, src:CODEBASE:ATTRIBUTE, worker:KEY or secret:NAME',
     );
     expect(error('%(kw:x)s')).toContain('unknown selector "kw"');
     expect(error('%(prop:a b)s')).toContain('property name "a b"');

@@ -9,6 +9,8 @@
  *   %(prop:NAME)s                       the build property NAME ("" when unset or null)
  *   %(src:CODEBASE:ATTR)s               ATTR (branch, revision, repository) of the build's
  *                                       source stamp for CODEBASE ("" = the default one)
+ *   %(worker:KEY)s                      KEY of the worker's info (os_id, numcpus, basedir …)
+ *   %(secret:NAME)s                     the secret NAME (no default: a missing one is an error)
  *   %(SELECTOR:-DEFAULT)s               the value if set (even when false or ""), else DEFAULT
  *   %(SELECTOR:~DEFAULT)s               the value if set and truthy, else DEFAULT
  *   %(SELECTOR:+REPLACEMENT)s           REPLACEMENT if set, else ""
@@ -32,7 +34,11 @@ export type SourceStampAttribute = (typeof SOURCE_STAMP_ATTRIBUTES)[number];
 
 export type InterpolationSource =
   | { selector: 'prop'; name: string }
-  | { selector: 'src'; codebase: string; attribute: SourceStampAttribute };
+  | { selector: 'src'; codebase: string; attribute: SourceStampAttribute }
+  /** A key of the worker's info (what it reported when it attached: os_id, numcpus …). */
+  | { selector: 'worker'; key: string }
+  /** A secret from the configured provider; it must exist (no default, as in Buildbot). */
+  | { selector: 'secret'; name: string };
 
 /**
  * A `%(...)s` substitution. Buildbot's `_Lookup`: when the value is missing (or, with
@@ -56,7 +62,7 @@ class FormatError extends Error {}
 const IDENTIFIER = /^[\p{L}\p{N}_.-]+$/u;
 const CODEBASE = /^[\p{L}\p{N}_.-]*$/u;
 
-const SELECTORS_HINT = 'use prop:NAME or src:CODEBASE:ATTRIBUTE';
+const SELECTORS_HINT = 'use prop:NAME, src:CODEBASE:ATTRIBUTE, worker:KEY or secret:NAME';
 
 /** Python's `%(key)` scan: the key ends at the ")" that balances the opening "(". */
 function closingParen(format: string, open: number): number {
@@ -152,6 +158,28 @@ function parseSubstitution(key: string): InterpolationLookup {
     }
     source = { selector: 'src', codebase: first.head, attribute };
     rest = second.tail;
+  } else if (selector === 'worker') {
+    const split = splitOnce(argument);
+    if (!IDENTIFIER.test(split.head)) {
+      throw new FormatError(
+        `worker info key "${split.head}" in "%(${key})s" must be letters, digits, "_", "." or "-"`,
+      );
+    }
+    source = { selector: 'worker', key: split.head };
+    rest = split.tail;
+  } else if (selector === 'secret') {
+    if (!IDENTIFIER.test(argument)) {
+      throw new FormatError(
+        `secret name "${argument}" in "%(${key})s" must be letters, digits, "_", "." or "-" (a secret has no default)`,
+      );
+    }
+    return {
+      kind: 'lookup',
+      source: { selector: 'secret', name: argument },
+      falsyIsMissing: false,
+      ifPresent: null,
+      ifMissing: [],
+    };
   } else {
     throw new FormatError(`unknown selector "${selector}" in "%(${key})s": ${SELECTORS_HINT}`);
   }

@@ -61,7 +61,8 @@ describe('loadConfig', () => {
     const config = await loadConfig(path.join(dir, 'master.config.ts'));
     expect(config.title).toBe('outside');
     expect(config.workers[0]?.password).toBe('pw-linux-1');
-    expect(config.builders[0]?.factory.steps[0]?.timeout).toBe(300_000);
+    const step = config.builders[0]?.factory.steps[0];
+    expect(step?.type === 'shellCommand' && step.timeout).toBe(300_000);
   });
 
   it('loads .mjs, .js and .cjs configs', async () => {

@@ -112,7 +112,7 @@ describe('validateConfig: reporting', () => {
       'workers[1].password: expected a string, got 42',
       'builders: expected a list, got "app"',
       'www.port: expected a number, got "8010"',
-      'collapseRequests: expected true or false, got "yes"',
+      'collapseRequests: expected true, false or renderer((builder, request, other) => boolean), got "yes"',
     ]);
   });
 
@@ -126,7 +126,7 @@ describe('validateConfig: reporting', () => {
       // No separate "password: required field is missing": the typo explains it.
       'workers[0].pasword: unknown key (did you mean "password"?)',
       'www.hots: unknown key (did you mean "host"?)',
-      'www.zzz: unknown key; known keys: port, host',
+      'www.zzz: unknown key; known keys: port, host, changeHooks',
       'colapseRequests: unknown key (did you mean "collapseRequests"?)',
     ]);
   });
@@ -150,18 +150,18 @@ describe('validateConfig: reporting', () => {
               ),
             }),
           ],
-          schedulers: untyped([{ type: 'periodic', name: 'nightly' }]),
+          schedulers: untyped([{ type: 'weekly', name: 'nightly' }]),
         }),
       ),
     ).toEqual([
       'workers[0]: expected a worker made by worker(name, { password }), got a builder made by builder({ ... })',
       'workers[1]: expected a worker made by worker(name, { password }), got "linux-1"',
       'builders[0].workerNames[0]: unknown worker "linux-1" (known: none)',
-      'builders[0].factory.steps[0]: expected a step made by shellCommand({ command }) or git({ repourl }), got an object without a type',
-      'builders[0].factory.steps[1].type: unknown step type "shell" (expected "shellCommand" or "git")',
-      'builders[0].factory.steps[2]: expected a step made by shellCommand({ command }) or git({ repourl }), got a worker made by worker(name, { password })',
+      'builders[0].factory.steps[0]: expected a step made by shellCommand({ command }), git({ repourl }) or another step factory (docs/config.md), got an object without a type',
+      'builders[0].factory.steps[1].type: unknown step type "shell" (expected "shellCommand", "git", "shellSequence", "setProperty", "setPropertyFromCommand", "fileUpload", "directoryUpload", "fileDownload", "stringDownload", "makeDirectory", "removeDirectory", "masterShellCommand" or "trigger")',
+      'builders[0].factory.steps[2]: expected a step made by shellCommand({ command }), git({ repourl }) or another step factory (docs/config.md), got a worker made by worker(name, { password })',
       'builders[0].factory.steps[3]: expected a step made by shellCommand({ command }) or git({ repourl }), got "make"',
-      'schedulers[0].type: unknown scheduler type "periodic" (expected "force")',
+      'schedulers[0].type: unknown scheduler type "weekly" (expected "force", "singleBranch", "anyBranch", "periodic", "nightly", "triggerable" or "dependent")',
     ]);
   });
 
@@ -251,7 +251,7 @@ describe('validateConfig: reporting', () => {
               builderNames: ['app'],
               properties: untyped([
                 { name: 'reason', type: 'string' },
-                { name: 'choice', type: 'choice' },
+                { name: 'choice', type: 'select' },
                 { name: 'count', type: 'int', default: '3' },
                 { name: 'count', type: 'bool' },
               ]),
@@ -261,7 +261,7 @@ describe('validateConfig: reporting', () => {
       ),
     ).toEqual([
       'schedulers[0].properties[0].name: parameter name "reason" is reserved; choose another name',
-      'schedulers[0].properties[1].type: expected type "string", "int" or "bool", got type "choice"',
+      'schedulers[0].properties[1].type: expected a parameter such as { name: "target", type: "string" } (types: string, text, int, bool, choice, fixed, nested), got type "select"',
       'schedulers[0].properties[2].default: expected a number, got "3"',
       'schedulers[0].properties[3].name: duplicate parameter name "count" (also schedulers[0].properties[2])',
     ]);
@@ -369,7 +369,12 @@ describe('validateConfig: normalized result', () => {
       descriptionDone: null,
       flunkOnFailure: true,
       warnOnFailure: false,
+      warnOnWarnings: false,
+      flunkOnWarnings: false,
       alwaysRun: false,
+      doStepIf: true,
+      hideStepIf: false,
+      locks: [],
       workdir: 'build',
       env: {},
       timeout: 1_200_000,
@@ -410,6 +415,9 @@ describe('validateConfig: normalized result', () => {
                 command: 'make test',
                 wantStdout: true,
                 wantStderr: true,
+                logfiles: {},
+                warningPattern: null,
+                maxWarnCount: null,
                 ...stepDefaults,
                 haltOnFailure: false,
               },
@@ -420,6 +428,10 @@ describe('validateConfig: normalized result', () => {
           collapseRequests: true,
           properties: {},
           priority: 0,
+          locks: [],
+          nextWorker: null,
+          nextBuild: null,
+          canStartBuild: null,
         },
       ],
       schedulers: [
@@ -428,19 +440,75 @@ describe('validateConfig: normalized result', () => {
           name: 'force',
           builderNames: ['app'],
           reason: 'force build',
+          reasonString: "A build was forced by '%(owner)s': %(reason)s",
+          label: 'force',
+          buttonName: 'force',
+          codebases: [
+            {
+              codebase: '',
+              label: '',
+              fields: ['branch', 'project', 'repository', 'revision'].map((name) => ({
+                type: 'string',
+                name,
+                label: `${name.charAt(0).toUpperCase()}${name.slice(1)}:`,
+                tablabel: `${name.charAt(0).toUpperCase()}${name.slice(1)}:`,
+                required: false,
+                hide: false,
+                default: '',
+                regex: null,
+                maxsize: null,
+                size: 10,
+              })),
+            },
+          ],
           properties: [
-            { type: 'string', name: 'target', label: 'target', default: '', required: false },
-            { type: 'int', name: 'jobs', label: 'jobs', default: 0, required: false },
-            { type: 'bool', name: 'clean', label: 'Clean build', default: false, required: true },
+            {
+              type: 'string',
+              name: 'target',
+              label: 'target',
+              tablabel: 'target',
+              default: '',
+              required: false,
+              hide: false,
+              regex: null,
+              maxsize: null,
+              size: 10,
+            },
+            {
+              type: 'int',
+              name: 'jobs',
+              label: 'jobs',
+              tablabel: 'jobs',
+              default: 0,
+              required: false,
+              hide: false,
+            },
+            {
+              type: 'bool',
+              name: 'clean',
+              label: 'Clean build',
+              tablabel: 'Clean build',
+              default: false,
+              required: true,
+              hide: false,
+            },
           ],
         },
       ],
+      changeSources: [],
       db: { url: null },
-      www: { port: 8010, host: '127.0.0.1' },
+      www: {
+        port: 8010,
+        host: '127.0.0.1',
+        changeHooks: { github: null, gitlab: null, base: null },
+      },
       workerPort: 9989,
       workerHost: '127.0.0.1',
       collapseRequests: true,
       properties: {},
+      secrets: null,
+      reporters: [],
+      buildbotURL: null,
     });
   });
 
@@ -475,10 +543,12 @@ describe('validateConfig: normalized result', () => {
       'x',
     );
     const steps = config.builders[0]?.factory.steps;
-    expect(steps?.map((step) => [step.timeout, step.maxTime])).toEqual([
-      [5_400_000, 90_000],
-      [null, 500],
-    ]);
+    expect(steps?.map((step) => ('timeout' in step ? [step.timeout, step.maxTime] : null))).toEqual(
+      [
+        [5_400_000, 90_000],
+        [null, 500],
+      ],
+    );
   });
 
   it('names shell steps after their program and makes step names unique as Buildbot does', () => {

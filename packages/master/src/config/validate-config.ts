@@ -13,6 +13,7 @@ import { CONFIG_ERROR_CODES, ConfigError } from './config-error.js';
 import type { ConfigProblem } from './config-error.js';
 import { closestMatch, describeValue, isPlainObject, quoteList } from './describe-value.js';
 import { formatPath, formatProblems } from './format-problems.js';
+import { lockDefinitionProblems } from './lock-definitions.js';
 import {
   DESCRIPTOR_KINDS,
   MISSING_FIELD,
@@ -85,7 +86,10 @@ function expectedObject(path: Path): string {
     if (parent === 'builders') return `a builder made by ${factoryOf('builder')}`;
     if (parent === 'steps')
       return `a step made by ${factoryOf('shellCommand')} or ${factoryOf('git')}`;
-    if (parent === 'schedulers') return `a scheduler made by ${factoryOf('force')}`;
+    if (parent === 'schedulers') {
+      return `a scheduler made by ${factoryOf('force')}, ${factoryOf('singleBranch')} or another scheduler factory (docs/config.md)`;
+    }
+    if (parent === 'changeSources') return `a change source made by ${factoryOf('gitPoller')}`;
     if (parent === 'properties' && path[0] === 'schedulers') {
       return 'a parameter such as { name: "target", type: "string" }';
     }
@@ -236,7 +240,11 @@ function discriminatorProblem(path: Path, input: unknown, options: readonly unkn
   const objectPath = path.at(-1) === 'type' ? path.slice(0, -1) : path;
   const kinds = tags.map((tag) => DESCRIPTOR_KINDS[tag]).filter((kind) => kind !== undefined);
   const noun = kinds[0]?.noun ?? 'parameter';
-  const factories = kinds.map((kind) => kind.factory).join(' or ');
+  // Many kinds (steps): the two most common, then a pointer to the rest.
+  const factories =
+    kinds.length <= 2
+      ? kinds.map((kind) => kind.factory).join(' or ')
+      : `${kinds[0]?.factory ?? ''}, ${kinds[1]?.factory ?? ''} or another ${noun} factory (docs/config.md)`;
   const type = isPlainObject(input) ? input.type : undefined;
   if (kinds.length === 0) {
     // Force scheduler parameters: { type: 'string' | 'int' | 'bool' }.
@@ -346,6 +354,9 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
     ...new Set([...namesOf(workers, 'worker'), ...namesOf(workers, 'kubernetesLatentWorker')]),
   ];
   const builderNames = namesOf(builders, 'builder');
+  const schedulerNames = schedulers
+    .map((scheduler) => rawString(scheduler, 'name'))
+    .filter((name): name is string => name !== undefined && name !== '');
   const problems: RawProblem[] = [
     ...duplicateNames(workers, ['workers'], 'worker'),
     ...duplicateNames(builders, ['builders'], 'builder'),
@@ -371,6 +382,13 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
       }
     });
   });
+  rawList(raw, 'reporters').forEach((reporter, index) => {
+    if (!isPlainObject(reporter)) return;
+    problems.push(
+      ...checkReferences(reporter.builders, ['reporters', index, 'builders'], 'builder', builderNames),
+    );
+  });
+  problems.push(...lockDefinitionProblems(raw));
   schedulers.forEach((scheduler, index) => {
     if (!isPlainObject(scheduler)) return;
     const path = ['schedulers', index];
@@ -382,9 +400,51 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
         builderNames,
       ),
     );
-    problems.push(
-      ...duplicateNames(rawList(scheduler, 'properties'), [...path, 'properties'], 'parameter'),
-    );
+    if (scheduler.type === 'force') {
+      problems.push(
+        ...duplicateNames(rawList(scheduler, 'properties'), [...path, 'properties'], 'parameter'),
+      );
+    }
+    if (scheduler.type === 'dependent' && typeof scheduler.upstream === 'string') {
+      const upstream = scheduler.upstream;
+      if (upstream === scheduler.name) {
+        problems.push({ path: [...path, 'upstream'], message: 'a scheduler cannot depend on itself' });
+      } else if (!schedulerNames.includes(upstream)) {
+        problems.push({
+          path: [...path, 'upstream'],
+          message: `unknown scheduler "${upstream}" (known: ${schedulerNames.join(', ') || 'none'})`,
+        });
+      }
+    }
+  });
+  problems.push(...changeSourceProblems(raw, schedulers, builders));
+  return problems;
+}
+
+/** Change source names, and the `trigger` steps' schedulers (must be `triggerable`). */
+function changeSourceProblems(raw: unknown, schedulers: unknown[], builders: unknown[]): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const sources = rawList(raw, 'changeSources').map((source) =>
+    isPlainObject(source) && source.name === undefined ? { ...source, name: source.repourl } : source,
+  );
+  problems.push(...duplicateNames(sources, ['changeSources'], 'change source'));
+  const triggerables = namesOf(schedulers, 'triggerable').filter((name) =>
+    schedulers.some((s) => isPlainObject(s) && s.name === name && s.type === 'triggerable'),
+  );
+  builders.forEach((builder, builderIndex) => {
+    const factory = isPlainObject(builder) ? builder.factory : undefined;
+    const steps = rawList(factory, 'steps');
+    steps.forEach((step, stepIndex) => {
+      if (!isPlainObject(step) || step.type !== 'trigger') return;
+      problems.push(
+        ...checkReferences(
+          step.schedulerNames,
+          ['builders', builderIndex, 'factory', 'steps', stepIndex, 'schedulerNames'],
+          'triggerable scheduler',
+          triggerables,
+        ),
+      );
+    });
   });
   return problems;
 }

@@ -6,6 +6,13 @@
  * and the build ends CANCELLED. Losing the worker ends the running step and the build
  * RETRY, with the reason in the state string. Exactly one `finish` per build, and the
  * worker slot is given back on every path.
+ *
+ * Locks: the builder's locks are taken after the worker answered ("acquiring locks"; the
+ * distributor only starts a build whose locks are free, so this rarely waits) and held to
+ * the end; a step's locks are taken before it runs and released when it ends; every lock
+ * is released on every path, and a stop while waiting ends the wait. Secrets rendered by
+ * a step are remembered by the build's redactor: stored log lines, properties and state
+ * strings never contain their values.
  */
 import path from 'node:path';
 import type { DataApi } from '../data/data-api.js';
@@ -19,6 +26,15 @@ import type { BuilderRuntime } from './builder-runtime.js';
 import { LogWriter } from './log-writer.js';
 import { RemoteCommand, WorkerLostError, type RemoteCommandResult } from './remote-command.js';
 import { isTransientDatabaseError } from '../data/transient.js';
+import {
+  LockManager,
+  LockWaitAbortedError,
+  LockWaitController,
+  type ResolvedLock,
+} from './locks.js';
+import { SecretRedactor, createSecretsProvider } from './secrets.js';
+import { renderBooleanAsync } from '../steps/renderables.js';
+import type { BuildServices } from './builder-runtime.js';
 
 export interface BuildDeps {
   data: DataApi;
@@ -44,6 +60,13 @@ export class Build {
   private sourcestamps: SourceStampEntity[] = [];
   private results: Result = Results.SUCCESS;
   private failedSteps: string[] = [];
+  private readonly services: BuildServices;
+  /** The secrets this build used, and their removal from what it stores. */
+  private readonly redactor: SecretRedactor;
+  private readonly stopHandlers = new Set<(reason: string) => void>();
+  private readonly lockWait = new LockWaitController();
+  private buildLocks: ResolvedLock[] = [];
+  private propertiesDirty = false;
 
   constructor(
     private readonly deps: BuildDeps,
@@ -51,7 +74,16 @@ export class Build {
     readonly request: BuildRequestEntity,
     readonly workerName: string,
     private readonly connection: WorkerConnection,
-  ) {}
+  ) {
+    this.services = builder.services ?? {
+      secrets: createSecretsProvider(null, '.'),
+      locks: new LockManager(),
+      masterBasedir: '.',
+      globalProperties: {},
+      workerProperties: () => ({}),
+    };
+    this.redactor = new SecretRedactor(this.services.secrets);
+  }
 
   /**
    * Asks the build to stop. It ends CANCELLED, or RETRY when `retry` is set (the master
@@ -62,6 +94,8 @@ export class Build {
     this.stopping = true;
     this.stopReason = reason;
     this.retryAfterStop = options.retry === true;
+    this.lockWait.abort(reason);
+    for (const handler of [...this.stopHandlers]) handler(reason);
     void this.current?.interrupt(reason);
   }
 
@@ -116,8 +150,9 @@ export class Build {
       }
     }
     unwatch();
-    await data.builds.setProperties(this.buildid, this.properties);
-    await data.builds.finish(this.buildid, this.results, state);
+    this.services.locks.release(this.buildLocks, this);
+    await data.builds.setProperties(this.buildid, this.storedProperties());
+    await data.builds.finish(this.buildid, this.results, this.redactor.redact(state));
     this.deps.log.info(
       {
         builder: this.builder.name,
@@ -157,10 +192,16 @@ export class Build {
     const set = (name: string, value: unknown, source: string) => {
       this.properties[name] = [value, source];
     };
+    // Global, then builder (defaults the buildset may override), then the buildset's
+    // (schedulers, force form), then the worker's, then the build's own.
+    for (const [name, value] of Object.entries(this.services.globalProperties))
+      set(name, value, 'Global');
     for (const [name, value] of Object.entries(this.builder.properties))
       set(name, value, 'Builder');
     const fromBuildset = await data.buildsets.properties(this.request.buildsetid);
     for (const [name, value] of Object.entries(fromBuildset)) this.properties[name] = value;
+    for (const [name, value] of Object.entries(this.services.workerProperties(this.workerName)))
+      set(name, value, 'Worker');
     this.sourcestamps = await data.buildsets.sourcestamps(this.request.buildsetid);
     const ss = this.sourcestamps[0];
     if (ss) {
@@ -175,7 +216,40 @@ export class Build {
     set('buildnumber', this.number, 'Build');
     set('workername', this.workerName, 'Worker');
     set('masterid', this.deps.masterid, 'Build');
-    await data.builds.setProperties(this.buildid, this.properties);
+    await data.builds.setProperties(this.buildid, this.storedProperties());
+  }
+
+  /** The properties as stored: every secret the build used replaced by `<NAME>`. */
+  private storedProperties(): PropertyMap {
+    this.propertiesDirty = false;
+    if (this.redactor.isEmpty) return this.properties;
+    const stored: PropertyMap = {};
+    for (const [name, [value, source]] of Object.entries(this.properties)) {
+      stored[name] = [this.redactor.redactValue(value), source];
+    }
+    return stored;
+  }
+
+  /**
+   * The builder's locks, after the worker answered (Buildbot's "acquiring locks"); false
+   * when the build was stopped while waiting.
+   */
+  private async acquireBuildLocks(stepid: number): Promise<boolean> {
+    const accesses = this.builder.locks ?? [];
+    if (accesses.length === 0) return true;
+    const { data } = this.deps;
+    const locks = this.services.locks.resolve(accesses, this.workerName);
+    try {
+      await this.services.locks.acquire(locks, this, this.lockWait, () => {
+        void data.builds.setState(this.buildid, 'acquiring locks').catch(() => undefined);
+        void data.steps.setState(stepid, 'acquiring locks').catch(() => undefined);
+      });
+    } catch (error) {
+      if (error instanceof LockWaitAbortedError) return false;
+      throw error;
+    }
+    this.buildLocks = locks;
+    return true;
   }
 
   /** Step 0, as Buildbot: make sure the worker answers before running anything. */
@@ -192,6 +266,11 @@ export class Build {
       this.workerLost ??= error instanceof Error ? error.message : String(error);
       this.results = Results.RETRY;
       await data.steps.finish(step.stepid, Results.RETRY, `worker ${this.workerName} lost`);
+      return false;
+    }
+    if (!(await this.acquireBuildLocks(step.stepid))) {
+      this.results = this.retryAfterStop ? Results.RETRY : Results.CANCELLED;
+      await data.steps.finish(step.stepid, Results.CANCELLED, 'cancelled while acquiring locks');
       return false;
     }
     await data.steps.finish(step.stepid, Results.SUCCESS, `worker ${this.workerName} ready`);
@@ -212,6 +291,9 @@ export class Build {
       const outcome = stepOutcome(step.flags, result);
       this.results = worstResult(this.results, outcome.buildResult);
       if (outcome.terminate) terminated = true;
+      if (this.propertiesDirty) {
+        await this.deps.data.builds.setProperties(this.buildid, this.storedProperties());
+      }
       if (result === Results.RETRY || result === Results.CANCELLED) break;
     }
     if (this.stopping) this.results = worstResult(this.results, Results.CANCELLED);
@@ -219,17 +301,34 @@ export class Build {
 
   private async runStep(step: BuildStep): Promise<Result> {
     const { data } = this.deps;
+    const redact = (text: string) => this.redactor.redact(text);
     const row = await data.steps.add(this.buildid, step.name);
-    await data.steps.start(row.stepid, step.describe(false));
+    await data.steps.start(row.stepid, redact(step.describe(false)));
     const logs: LogWriter[] = [];
+    const runtime = this.runtimeFor(row.stepid, logs);
+    const locks = this.services.locks.resolve(step.locks, this.workerName);
     let result: Result;
     let summary: string;
     try {
-      result = await step.run(this.runtimeFor(row.stepid, logs));
-      summary = step.describe(true);
-      if (result !== Results.SUCCESS) summary += ` (${resultName(result)})`;
+      if (step.locks.length > 0) {
+        await this.services.locks.acquire(locks, step, this.lockWait, () => {
+          void data.steps.setState(row.stepid, 'acquiring locks').catch(() => undefined);
+        });
+        await data.steps.setState(row.stepid, redact(step.describe(false)));
+      }
+      if (await renderBooleanAsync(step.doStepIf, runtime)) {
+        result = await step.run(runtime);
+        summary = step.describe(true);
+        if (result !== Results.SUCCESS) summary += ` (${resultName(result)})`;
+      } else {
+        result = Results.SKIPPED;
+        summary = `${step.describe(true)} (skipped)`;
+      }
     } catch (error) {
-      if (error instanceof WorkerLostError) {
+      if (error instanceof LockWaitAbortedError) {
+        result = Results.CANCELLED;
+        summary = 'cancelled while waiting for locks';
+      } else if (error instanceof WorkerLostError) {
         result = Results.RETRY;
         summary = `worker ${this.workerName} lost: ${this.workerLost ?? error.message}`;
       } else if (isTransientDatabaseError(error)) {
@@ -244,7 +343,15 @@ export class Build {
         );
       }
     }
+    this.services.locks.release(locks, step);
     if (this.stopping && result !== Results.RETRY) result = Results.CANCELLED;
+    let hidden = false;
+    try {
+      hidden = await renderBooleanAsync(step.hideStepIf, runtime, result);
+    } catch (error) {
+      result = Results.EXCEPTION;
+      summary = `exception in hideStepIf: ${error instanceof Error ? error.message : String(error)}`;
+    }
     for (const log of logs) {
       try {
         await log.finish();
@@ -252,7 +359,7 @@ export class Build {
         this.deps.log.error({ err: error, logid: log.logid }, 'storing a log failed');
       }
     }
-    await data.steps.finish(row.stepid, result, summary);
+    await data.steps.finish(row.stepid, result, redact(summary), hidden);
     return result;
   }
 
@@ -264,27 +371,49 @@ export class Build {
       system === 'nt' ? path.win32.join(...parts) : path.posix.join(...parts);
     const isStopping = () => this.stopping;
     const ss = this.sourcestamps[0];
+    const redactor = this.redactor;
     return {
       workerName: this.workerName,
       builderName: this.builder.name,
+      workerInfo: this.connection.info,
+      masterBasedir: this.services.masterBasedir,
+      getSecret: (name) => redactor.get(name),
+      redact: (text) => redactor.redact(text),
+      allProperties: () =>
+        Object.fromEntries(Object.entries(this.properties).map(([k, [v]]) => [k, v])),
+      addUrl: (name, url) => data.steps.addUrl(stepid, redactor.redact(name), redactor.redact(url)),
+      onStop: (handler) => {
+        if (this.stopping) {
+          handler(this.stopReason);
+          return () => undefined;
+        }
+        this.stopHandlers.add(handler);
+        return () => this.stopHandlers.delete(handler);
+      },
       sourcestamp: ss
         ? { branch: ss.branch, revision: ss.revision, repository: ss.repository }
         : null,
+      buildid: this.buildid,
+      sourcestamps: this.sourcestamps,
+      triggers: this.services.triggers,
       get stopping() {
         return isStopping();
       },
       workerPath: (...parts: string[]) => join(basedir, this.builder.builddir, ...parts),
       addLog: async (name, type = 's') => {
         const logid = await data.logs.add(stepid, name, type);
-        const writer = new LogWriter(data, logid, name, type);
+        const writer = new LogWriter(data, logid, name, type, {
+          redact: (text) => redactor.redact(text),
+        });
         logs.push(writer);
         return writer;
       },
       runCommand: (commandName, args, options) => this.runCommand(commandName, args, options),
-      setState: (text) => data.steps.setState(stepid, text),
+      setState: (text) => data.steps.setState(stepid, redactor.redact(text)),
       getProperty: (name) => this.properties[name]?.[0],
       setProperty: (name, value, source) => {
         this.properties[name] = [value, source];
+        this.propertiesDirty = true;
       },
     };
   }
@@ -297,10 +426,12 @@ export class Build {
     if (this.connection.isClosed)
       throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
     const log = options.log;
+    const logfiles = options.logfiles;
     const command = new RemoteCommand(this.connection, {
       builderName: this.builder.name,
       commandName,
       args,
+      sink: options.sink,
       onUpdate: (updates) => {
         if (log) {
           for (const [key, value] of updates) {
@@ -309,6 +440,14 @@ export class Build {
             else if (key === 'header') log.addHeader(textOf(value));
             else if (key === 'rc')
               log.addHeader(`program finished with exit code ${String(value)}`);
+          }
+        }
+        if (logfiles) {
+          // ['log', [logname, [text, offsets, timestamps]]] from shell `logfiles`.
+          for (const [key, value] of updates) {
+            if (key !== 'log' || !Array.isArray(value)) continue;
+            const [name, chunk] = value as [unknown, unknown];
+            if (typeof name === 'string') logfiles[name]?.addStdout(textOf(chunk));
           }
         }
         options.onUpdate?.(updates);

@@ -21,6 +21,7 @@ import type { Subscription } from '../mq/bus.js';
 import type { BuilderRuntime } from './builder-runtime.js';
 import { Build } from './build.js';
 import { isTransientDatabaseError } from '../data/transient.js';
+import { BuildChooser, RequestInfo, collapseAllowed } from './build-chooser.js';
 
 const POLL_MS = 5_000;
 /** How many requests of each builder's queue one pass looks at (the rest wait their turn). */
@@ -257,23 +258,35 @@ export class BuildRequestDistributor {
     unserved: BuildRequestEntity[],
   ): Promise<void> {
     const taken = new Set<number>();
-    for (const [index, request] of requests.entries()) {
-      if (taken.has(request.buildrequestid)) continue;
-      const worker = this.registry.available(builder.workerNames)[0];
-      if (!worker?.connection) {
-        unserved.push(...requests.slice(index).filter((r) => !taken.has(r.buildrequestid)));
+    // Hooks (nextBuild, nextWorker, canStartBuild, a collapse function) and the builder's
+    // locks pick the pairs: process/build-chooser.ts.
+    const info = new RequestInfo(this.data);
+    for (;;) {
+      if (this.stopped) return;
+      const remaining = requests.filter((r) => !taken.has(r.buildrequestid));
+      if (remaining.length === 0) return;
+      const pool = this.registry.available(builder.workerNames).filter((w) => w.connection);
+      if (pool.length === 0) {
+        unserved.push(...remaining);
         return;
       }
+      const chosen = await new BuildChooser(builder, remaining, pool, info, this.log).next();
+      const connection = chosen?.worker.connection;
+      if (!chosen || !connection) return;
+      const { request, worker } = chosen;
+      taken.add(request.buildrequestid);
       if (!(await this.data.buildsets.claim(request.buildrequestid, this.masterid))) continue;
       this.owned.add(request.buildrequestid);
-      if (builder.collapseRequests) await this.collapse(request, requests, taken);
+      if (builder.collapseRequests !== false) {
+        await this.collapse(builder, info, request, requests, taken);
+      }
       this.registry.acquire(worker);
       const build = new Build(
         { data: this.data, log: this.log, masterid: this.masterid },
         builder,
         request,
         worker.name,
-        worker.connection,
+        connection,
       );
       try {
         await build.create(worker.workerid);
@@ -370,17 +383,24 @@ export class BuildRequestDistributor {
 
   /** Claims the other pending requests that this build can serve (Buildbot's collapseRequests). */
   private async collapse(
+    builder: BuilderRuntime,
+    info: RequestInfo,
     request: BuildRequestEntity,
     requests: BuildRequestEntity[],
     taken: Set<number>,
   ): Promise<number[]> {
-    const [mine, myProps] = await this.describe(request);
+    const custom = typeof builder.collapseRequests === 'object';
+    const [mine, myProps] = custom ? ['', ''] : await this.describe(request);
     const collapsed: number[] = [];
     for (const other of requests) {
       if (other.buildrequestid === request.buildrequestid || taken.has(other.buildrequestid))
         continue;
-      const [theirs, theirProps] = await this.describe(other);
-      if (mine !== theirs || myProps !== theirProps) continue;
+      if (custom) {
+        if (!(await collapseAllowed(builder, info, request, other, this.log))) continue;
+      } else {
+        const [theirs, theirProps] = await this.describe(other);
+        if (mine !== theirs || myProps !== theirProps) continue;
+      }
       if (await this.data.buildsets.claim(other.buildrequestid, this.masterid)) {
         taken.add(other.buildrequestid);
         collapsed.push(other.buildrequestid);

@@ -4,7 +4,8 @@
  * log is readable while its step runs without a write per line.
  *
  * Invariants: appends happen one at a time and in order; `finish()` writes what is
- * left, including a last line without a newline, then marks the log complete.
+ * left, including a last line without a newline, then marks the log complete; with a
+ * `redact` option, every line passes through it before it is stored (secrets).
  */
 import type { DataApi } from '../data/data-api.js';
 
@@ -28,7 +29,12 @@ export class LogWriter {
     readonly logid: number,
     readonly name: string,
     private readonly type: 's' | 't' = 's',
-    private readonly options: { flushMs?: number; flushBytes?: number } = {},
+    private readonly options: {
+      flushMs?: number;
+      flushBytes?: number;
+      /** Applied to whole lines before they are stored (the build's secret redaction). */
+      redact?: (text: string) => string;
+    } = {},
   ) {}
 
   /** Adds text from one stream; only whole lines are stored until `finish`. */
@@ -56,7 +62,9 @@ export class LogWriter {
     this.addText('h', text.endsWith('\n') ? text : text + '\n');
   }
 
-  private pushLines(stream: Stream, text: string): void {
+  private pushLines(stream: Stream, whole: string): void {
+    let text = this.options.redact ? this.options.redact(whole) : whole;
+    if (!text.endsWith('\n')) text += '\n';
     // `text` ends with '\n': prefix every line with its stream. split/join is about twice
     // as fast as replace(/^/gm, …) on both short (2-byte) and 80-byte lines.
     const chunk =

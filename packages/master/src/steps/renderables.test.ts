@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 
-import { interpolate } from '../config/factories.js';
-import { renderCommand, renderEnv, renderString, type RenderContext } from './renderables.js';
+import { interpolate, renderer } from '../config/factories.js';
+import {
+  renderBooleanAsync,
+  renderCommand,
+  renderCommandAsync,
+  renderEnv,
+  renderString,
+  renderStringAsync,
+  renderValueAsync,
+  type RenderContext,
+} from './renderables.js';
 
 function context(
   properties: Record<string, unknown>,
@@ -84,5 +93,77 @@ describe('renderString', () => {
 
   it('throws on a format that was never validated', () => {
     expect(() => render('%(nope)s', context({}))).toThrow(/has no selector/);
+  });
+});
+
+describe('worker:, secret: and renderer(fn)', () => {
+  const full = (properties: Record<string, unknown>): RenderContext => {
+    const used: string[] = [];
+    return {
+      getProperty: (name) => properties[name],
+      sourcestamp: null,
+      workerInfo: { os_id: 'debian', numcpus: 4 },
+      getSecret: (name) => {
+        if (name !== 'token') throw new Error(`secret "${name}" not found`);
+        used.push(name);
+        return 's3cret';
+      },
+      allProperties: () => properties,
+    };
+  };
+
+  it('%(worker:KEY)s reads the worker info, with defaults like any lookup', () => {
+    const ctx = full({});
+    expect(render('%(worker:os_id)s/%(worker:numcpus)s', ctx)).toBe('debian/4');
+    expect(render('%(worker:missing:-none)s', ctx)).toBe('none');
+  });
+
+  it('%(secret:NAME)s asks the context, and fails where secrets are unknown', () => {
+    expect(render('token=%(secret:token)s', full({}))).toBe('token=s3cret');
+    expect(() => render('%(secret:other)s', full({}))).toThrow('secret "other" not found');
+    expect(() => render('%(secret:token)s', context({}))).toThrow('secrets are rendered only');
+  });
+
+  it('renderer(fn) gets the properties; results render as Python str()', async () => {
+    const ctx = full({ jobs: 4, branch: 'main' });
+    const jobs = renderer((props) => `-j${String(props.getProperty('jobs'))}`);
+    await expect(renderStringAsync(jobs, ctx)).resolves.toBe('-j4');
+    await expect(
+      renderCommandAsync(
+        renderer((props) => ['make', String(props.getProperty('branch'))]),
+        ctx,
+      ),
+    ).resolves.toEqual(['make', 'main']);
+    await expect(
+      renderCommandAsync(['make', renderer(async () => Promise.resolve(true))], ctx),
+    ).resolves.toEqual(['make', 'True']);
+    await expect(
+      renderValueAsync(
+        renderer((props) => ({ n: props.properties.jobs })),
+        ctx,
+      ),
+    ).resolves.toEqual({ n: 4 });
+    await expect(renderValueAsync(interpolate('%(prop:jobs)s'), ctx)).resolves.toBe('4');
+    await expect(renderValueAsync([1, 2], ctx)).resolves.toEqual([1, 2]);
+    expect(() => renderString(jobs, ctx)).toThrow('asynchronously');
+  });
+
+  it('booleans: a renderer result counts by Python truthiness, extra arguments pass through', async () => {
+    const ctx = full({ deploy: '' });
+    await expect(renderBooleanAsync(true, ctx)).resolves.toBe(true);
+    const deploy = renderer((props) => props.getProperty('deploy'));
+    await expect(renderBooleanAsync(deploy, ctx)).resolves.toBe(false);
+    await expect(
+      renderBooleanAsync(
+        renderer((_props: unknown, results: unknown) => results === 2),
+        ctx,
+        2,
+      ),
+    ).resolves.toBe(true);
+  });
+
+  it('the sync API still renders interpolate()', () => {
+    expect(renderCommand(['a', interpolate('%(prop:x)s')], context({ x: 1 }))).toEqual(['a', '1']);
+    expect(renderEnv({ A: interpolate('%(prop:x)s') }, context({ x: 2 }))).toEqual({ A: '2' });
   });
 });

@@ -39,6 +39,17 @@ function runtime(properties: Record<string, unknown>) {
     setProperty: () => undefined,
     sourcestamp: { branch: 'main', revision: null, repository: '' },
     stopping: false,
+    buildid: 1,
+    sourcestamps: [],
+    workerInfo: {},
+    getSecret: (name) => {
+      throw new Error(`no secret ${name}`);
+    },
+    allProperties: () => ({ ...properties }),
+    redact: (text) => text,
+    masterBasedir: '/master',
+    addUrl: () => Promise.resolve(),
+    onStop: () => () => undefined,
   };
   return { rt, sent };
 }
