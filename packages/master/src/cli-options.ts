@@ -16,6 +16,8 @@ export interface StartOptions {
   dbUrl?: string;
   masterName?: string;
   masterExpiryMs?: number;
+  /** On SIGTERM, how long running builds may take to finish (ms; default 0: re-queue at once). */
+  drainTimeoutMs?: number;
 }
 
 export const START_HELP = `Usage: yardmaster start [options]
@@ -34,6 +36,9 @@ Options (flag / environment variable):
   --name NAME          this master's name                 YARDMASTER_MASTER_NAME (default: host:basedir)
   --master-expiry SECS several masters: a master silent    YARDMASTER_MASTER_EXPIRY (default: 15)
                        this long is expired by the others
+  --drain-timeout SECS on SIGTERM, running builds get     YARDMASTER_DRAIN_TIMEOUT (default: none:
+                       this long to finish before they    interrupt and re-queue at once)
+                       are interrupted and re-queued
   -h, --help           show this help
 `;
 
@@ -79,6 +84,7 @@ export function parseStartOptions(
         'db-url': { type: 'string' },
         name: { type: 'string' },
         'master-expiry': { type: 'string' },
+        'drain-timeout': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -102,6 +108,10 @@ export function parseStartOptions(
     masterExpiryMs: seconds(
       '--master-expiry',
       pick(v['master-expiry'], 'YARDMASTER_MASTER_EXPIRY'),
+    ),
+    drainTimeoutMs: seconds(
+      '--drain-timeout',
+      pick(v['drain-timeout'], 'YARDMASTER_DRAIN_TIMEOUT'),
     ),
   };
 }

@@ -62,6 +62,7 @@ export async function startMaster(
     masterName: options.masterName,
     masterExpiryMs: options.masterExpiryMs,
     drainTimeoutMs: options.drainTimeoutMs,
+    drainTimeoutMs: options.drainTimeoutMs,
     logger: log,
   });
   await master.start();

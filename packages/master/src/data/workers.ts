@@ -114,10 +114,35 @@ export class WorkersData {
     }));
   }
 
+  /** One worker by id or name; reads only its rows (every connect and disconnect calls it). */
   async get(idOrName: number | string): Promise<WorkerEntity | undefined> {
-    const all = await this.list();
-    return all.find((w) =>
-      typeof idOrName === 'number' ? w.workerid === idOrName : w.name === idOrName,
-    );
+    const base = this.ctx.db.selectFrom('workers').selectAll();
+    const row = await (
+      typeof idOrName === 'number'
+        ? base.where('id', '=', idOrName)
+        : base.where('name', '=', idOrName)
+    ).executeTakeFirst();
+    if (!row) return undefined;
+    const [configured, connected] = await Promise.all([
+      this.ctx.db
+        .selectFrom('configured_workers')
+        .selectAll()
+        .where('workerid', '=', row.id)
+        .execute(),
+      this.ctx.db
+        .selectFrom('connected_workers')
+        .selectAll()
+        .where('workerid', '=', row.id)
+        .execute(),
+    ]);
+    return {
+      workerid: row.id,
+      name: row.name,
+      workerinfo: parseJson<Record<string, unknown>>(row.info, {}),
+      paused: row.paused === 1,
+      graceful: row.graceful === 1,
+      configured_on: configured.map((c) => ({ builderid: c.builderid, masterid: c.masterid })),
+      connected_to: connected.map((c) => ({ masterid: c.masterid })),
+    };
   }
 }

@@ -55,6 +55,7 @@ const RESYNC_DELAY_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 120_000;
 const ORPHAN_SCAN_MS = 30_000;
 const API_ERROR_BACKOFF_MS = 5_000;
+const CREATE_CONCURRENCY = 8;
 
 export interface LatentPoolDeps {
   data: DataApi;
@@ -326,6 +327,8 @@ export class LatentWorkerPool {
   private async tick(): Promise<void> {
     const now = this.now();
     const idle: TrackedPod[] = [];
+    // Pods whose build ended are deleted concurrently: nothing can start on them any more.
+    const finished: Promise<void>[] = [];
     for (const pod of [...this.pods.values()]) {
       if (this.stopped) return;
       if (pod.deleting || pod.condition.state === 'terminating') continue;
@@ -336,7 +339,7 @@ export class LatentWorkerPool {
         continue;
       }
       if (worker?.retired === true) {
-        await this.deletePod(pod, 'its build ended');
+        finished.push(this.deletePod(pod, 'its build ended'));
         continue;
       }
       await this.checkStart(pod, worker, now);
@@ -346,6 +349,7 @@ export class LatentWorkerPool {
         idle.push(pod);
       }
     }
+    await Promise.all(finished);
     await this.scaleDown(idle, now);
     if (this.elector.isLeader && now - this.lastOrphanScan > ORPHAN_SCAN_MS) {
       this.lastOrphanScan = now;
@@ -452,9 +456,12 @@ export class LatentWorkerPool {
     if (count <= 0) return;
     const covered = new Set(free.map((p) => p.buildrequestid));
     const uncovered = demand.filter((r) => !covered.has(r.buildrequestid));
-    for (let i = 0; i < count && !this.stopped; i++) {
-      const request = uncovered[i] ?? null;
-      if (!(await this.createPod(request))) return;
+    // A few API calls at a time; each pod is counted (upsert) before its call is made.
+    for (let i = 0; i < count && !this.stopped; i += CREATE_CONCURRENCY) {
+      const batch = Array.from({ length: Math.min(CREATE_CONCURRENCY, count - i) }, (_, j) =>
+        this.createPod(uncovered[i + j] ?? null),
+      );
+      if (!(await Promise.all(batch)).every(Boolean)) return;
     }
   }
 
@@ -509,10 +516,13 @@ export class LatentWorkerPool {
     const worker = this.deps.registry.get(pod.name);
     if (worker) {
       if (worker.runningBuilds > 0) return;
-      // No build can start on it from now on; a pass already holding it is awaited.
-      worker.retired = true;
-      await this.deps.distributorIdle();
-      if (worker.runningBuilds > 0) return;
+      if (worker.retired !== true) {
+        // No build can start on it from now on; a pass that already picked it is awaited.
+        // (A retired worker is offered to no pass, so a finished pod needs no wait.)
+        worker.retired = true;
+        await this.deps.distributorIdle();
+        if (worker.runningBuilds > 0) return;
+      }
     }
     if (pod.deleting) return;
     pod.deleting = true;

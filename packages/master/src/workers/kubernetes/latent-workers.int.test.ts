@@ -83,6 +83,12 @@ describe('kubernetesLatentWorker', () => {
     await waitFor(() => fixture?.latent.podCounts()[0]?.byState.idle === 2, {
       message: 'both warm pods connected and idle',
     });
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${fixture.master.webPort}/metrics`)
+    ).text();
+    expect(metrics).toContain('yardmaster_worker_pods{latent_worker="k8s",state="idle"} 2');
+    expect(metrics).toContain('yardmaster_worker_pods_max{latent_worker="k8s"} 3');
+    expect(metrics).toContain('yardmaster_workers{state="idle"} 2');
     const ids = await fixture.force(1);
     expect(await fixture.results(ids)).toEqual([Results.SUCCESS]);
     // The warm pool is refilled; the pod that ran the build is gone.
