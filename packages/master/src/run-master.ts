@@ -62,7 +62,6 @@ export async function startMaster(
     masterName: options.masterName,
     masterExpiryMs: options.masterExpiryMs,
     drainTimeoutMs: options.drainTimeoutMs,
-    drainTimeoutMs: options.drainTimeoutMs,
     logger: log,
   });
   await master.start();
