@@ -2,6 +2,8 @@
  * What the REST API may ask the running master to do, beyond reading the data API.
  * The master implements it; the API never reaches into the process layer directly.
  */
+import type { ChangeHooksConfig } from '../config/change-types.js';
+
 export interface ForceResult {
   buildsetid: number;
   buildrequestids: Record<number, number>;
@@ -44,6 +46,8 @@ export interface MasterControl {
   controlWorker?(worker: number | string, action: WorkerAction, reason: string): Promise<void>;
   /** Cancels a build request: a pending one completes CANCELLED; a started one has its build stopped. */
   cancelBuildRequest?(buildrequestid: number, reason: string): Promise<void>;
+  /** The change hooks the config enables (`/change_hook/<dialect>`); left out: none. */
+  changeHooks?(): ChangeHooksConfig;
 }
 
 export type WorkerAction = 'pause' | 'unpause' | 'stop' | 'kill';

@@ -26,6 +26,7 @@ import { registerHealthRoutes, type MasterProbes } from './health-routes.js';
 import { registerMetricsRoute } from './metrics.js';
 import { registerStaticUi } from './static-ui.js';
 import { registerWorkerControlRoutes } from './worker-control-routes.js';
+import { registerChangeHookRoutes } from '../changes/change-hook-routes.js';
 
 export interface ApiServerOptions {
   data: DataApi;
@@ -112,6 +113,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   registerHealthRoutes(app, options.probes);
   registerMetricsRoute(app, options.probes);
   registerWorkerControlRoutes(app, options.control);
+  registerChangeHookRoutes(app, options.data, options.control);
   registerStaticUi(app);
   return app;
 }

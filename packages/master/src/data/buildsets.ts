@@ -12,7 +12,7 @@ import { parseJson, toSeconds } from './context.js';
 import { Results, worstResult, type Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
-import { compareAndSetIn, type StateUpdate } from './state.js';
+import { compareAndSetIn, StateConflictError, type StateUpdate } from './state.js';
 
 export interface SourceStampInput {
   /** An existing source stamp (a change's) to reuse; the other fields are then ignored. */
@@ -297,12 +297,17 @@ export class BuildsetsData {
         brids[builderid] = br.id;
       }
       if (options.state) await compareAndSetIn(trx, options.state);
-      if (options.flushClassified && options.flushClassified.changeids.length > 0) {
-        await trx
+      const flush = options.flushClassified;
+      if (flush && flush.changeids.length > 0) {
+        const deleted = await trx
           .deleteFrom('scheduler_changes')
-          .where('objectid', '=', options.flushClassified.objectid)
-          .where('changeid', 'in', options.flushClassified.changeids)
-          .execute();
+          .where('objectid', '=', flush.objectid)
+          .where('changeid', 'in', flush.changeids)
+          .executeTakeFirst();
+        // Another run of the scheduler built them already: add nothing.
+        if (Number(deleted.numDeletedRows) !== new Set(flush.changeids).size) {
+          throw new StateConflictError(flush.objectid, 'scheduler_changes');
+        }
       }
       return { buildsetid: bs.id, brids };
     });

@@ -40,6 +40,13 @@ export interface RenderContext {
   getSecret?(name: string): string;
   /** Every property (name → value), for `renderer(fn)`. */
   allProperties?(): Record<string, unknown>;
+  /** Every source stamp of the build (one per codebase), for `%(src:CODEBASE:ATTR)s`. */
+  readonly sourcestamps?: readonly {
+    codebase: string;
+    branch: string | null;
+    revision: string | null;
+    repository: string;
+  }[];
 }
 
 const parsedFormats = new Map<string, InterpolationPart[]>();
@@ -94,6 +101,12 @@ function lookupValue(lookup: InterpolationLookup, context: RenderContext): unkno
       return context.getSecret(source.name);
     }
     case 'src': {
+      if (context.sourcestamps && context.sourcestamps.length > 0) {
+        // Every codebase of the build: the stamp of the one asked for.
+        return context.sourcestamps.find((ss) => ss.codebase === source.codebase)?.[
+          source.attribute
+        ];
+      }
       const stamp = context.sourcestamp;
       if (stamp === null) return undefined;
       // Only the build's first source stamp is known here: it serves its own codebase (the
