@@ -167,7 +167,7 @@ bench_side() {  # bench_side SIDE ROUND: one bench.sh cycle, RESULT lines into S
   local side=$1 round=$2 before
   before=$( (ls -1 "$SCRATCH/results" 2>/dev/null || true) | sort | tail -1)
   echo "round $round $side: loadavg $(cut -d' ' -f1-3 /proc/loadavg) at $(date +%H:%M:%S)" >> "$OUT/load.txt"
-  ps -eo pcpu,etimes,comm --sort=-pcpu | head -6 >> "$OUT/load.txt"
+  ps -eo pcpu,etimes,args --sort=-pcpu | head -6 | cut -c1-110 >> "$OUT/load.txt"
   local status=0
   if [[ $side == buildbot ]]; then
     (unset MASTER_CMD MASTER_RESET_CMD; BENCH_EVENTS="$PEER_BB_EVENTS" "$PEER/bench.sh" "$SCRATCH") \
