@@ -19,7 +19,6 @@
 //
 // Needs Debian's Chromium at /usr/bin/chromium (YARDMASTER_CHROMIUM overrides) and the built
 // packages. Uses loopback ports the OS picks; stops everything it started.
-/* global fetch */
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
