@@ -33,6 +33,8 @@ export const CONFIG_DEFAULTS = {
   forceScheduler: {
     reason: 'force build',
     reasonString: "A build was forced by '%(owner)s': %(reason)s",
+    /** Buildbot uses the scheduler's name; the button says what it does. */
+    buttonName: 'Start build',
   },
   trigger: { name: 'trigger', parentRelationship: 'Triggered from' },
   gitPoller: {

@@ -1557,7 +1557,7 @@ export const forceSchedulerSchema = strictObject({
     reason: scheduler.reason ?? CONFIG_DEFAULTS.forceScheduler.reason,
     reasonString: scheduler.reasonString ?? CONFIG_DEFAULTS.forceScheduler.reasonString,
     label: scheduler.label ?? scheduler.name,
-    buttonName: scheduler.buttonName ?? scheduler.name,
+    buttonName: scheduler.buttonName ?? CONFIG_DEFAULTS.forceScheduler.buttonName,
     codebases,
     properties: scheduler.properties ?? [],
   };

@@ -442,7 +442,7 @@ describe('validateConfig: normalized result', () => {
           reason: 'force build',
           reasonString: "A build was forced by '%(owner)s': %(reason)s",
           label: 'force',
-          buttonName: 'force',
+          buttonName: 'Start build',
           codebases: [
             {
               codebase: '',
