@@ -84,3 +84,16 @@ export async function activeMasterNames(data: DataApi, expiryMs: number): Promis
     .execute();
   return new Set(rows.map((r) => r.name));
 }
+
+/** The ids among `buildrequestids` that are still pending (unclaimed and incomplete). */
+export async function stillPending(data: DataApi, buildrequestids: number[]): Promise<Set<number>> {
+  if (buildrequestids.length === 0) return new Set();
+  const rows = await data.ctx.db
+    .selectFrom('buildrequests')
+    .select('id')
+    .where('id', 'in', buildrequestids)
+    .where('complete', '=', 0)
+    .where('claimed_by_masterid', 'is', null)
+    .execute();
+  return new Set(rows.map((r) => r.id));
+}

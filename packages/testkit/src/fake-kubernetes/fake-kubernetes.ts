@@ -218,7 +218,10 @@ export class FakeKubernetes {
   /** Pods deleted while their container ran a command for a build. */
   readonly deletedWhileBusy: string[] = [];
   /** Every pod ever created, by name, with the time it was created and deleted. */
-  readonly history = new Map<string, { created: number; running?: number; deleted?: number }>();
+  readonly history = new Map<
+    string,
+    { created: number; running?: number; deleted?: number; labels: Record<string, string> }
+  >();
   /** Most pods that existed at once (not yet fully deleted). */
   peakPods = 0;
   private server: http.Server | null = null;
@@ -502,7 +505,7 @@ export class FakeKubernetes {
     };
     this.pods.set(name, pod);
     this.peakPods = Math.max(this.peakPods, this.pods.size);
-    this.history.set(name, { created: Date.now() });
+    this.history.set(name, { created: Date.now(), labels: { ...pod.metadata.labels } });
     this.publish('ADDED', 'pods', pod);
     const runtime: PodRuntime = {
       container: null,

@@ -30,6 +30,7 @@ import type { BuildRequestEntity } from '../../data/buildsets.js';
 import type { DataApi } from '../../data/data-api.js';
 import {
   activeMasterNames,
+  stillPending,
   workersConnectedElsewhere,
   workersWithBuilds,
 } from '../../data/queue-stats.js';
@@ -448,11 +449,19 @@ export class LatentWorkerPool {
       const worker = this.deps.registry.get(p.name);
       return worker === undefined || (worker.runningBuilds === 0 && worker.retired !== true);
     });
-    const demand = this.demand.filter((r) => !this.failedRequests.has(r.buildrequestid));
+    let demand = this.demand.filter((r) => !this.failedRequests.has(r.buildrequestid));
     // Pods being deleted still count: they hold their node's resources until they are gone.
     const room = this.config.maxPods - this.pods.size;
-    const wanted = demand.length + this.config.minIdle - free.length;
-    const count = Math.min(room, wanted);
+    if (room <= 0 || demand.length + this.config.minIdle - free.length <= 0) return;
+    if (demand.length > 0) {
+      // The demand is as old as the last distribution pass; another master may have served
+      // some of it since (pods connect to whichever master the Service picks).
+      const ids = demand.map((r) => r.buildrequestid);
+      const pending = await stillPending(this.deps.data, ids);
+      demand = demand.filter((r) => pending.has(r.buildrequestid));
+      this.demand = this.demand.filter((r) => pending.has(r.buildrequestid));
+    }
+    const count = Math.min(room, demand.length + this.config.minIdle - free.length);
     if (count <= 0) return;
     const covered = new Set(free.map((p) => p.buildrequestid));
     const uncovered = demand.filter((r) => !covered.has(r.buildrequestid));

@@ -1,6 +1,6 @@
 /**
- * Only idle pods are ever deleted: random scale-downs (reconfigured maxPods, no warm pool,
- * no idle time) and master restarts while builds run kill no build — every request ends
+ * Only idle pods are ever deleted: random scale-downs (config reloads lowering maxPods, no warm
+ * pool, no idle time) and master restarts while builds run kill no build — every request ends
  * SUCCESS with one build, no pod is deleted while its worker runs a command, and no pod
  * is left afterwards.
  */
@@ -36,8 +36,6 @@ describe('scale-downs and master restarts during builds', () => {
       drainTimeoutMs: 30_000,
     });
     await fixture.start();
-    const base = fixture.config.latentWorkers[0];
-    if (!base) throw new Error('no latent worker in the fixture config');
     const ids = await fixture.force(14);
 
     const actions: string[] = [];
@@ -56,10 +54,11 @@ describe('scale-downs and master restarts during builds', () => {
       } else {
         const maxPods = 1 + Math.floor(next() * 4);
         actions.push(`maxPods ${maxPods} with ${running} busy pod(s)`);
-        await fixture.latent.configure([{ ...base, maxPods, minIdle: 0, idleTimeout: 0 }]);
+        // A reload of the whole config (Master.reconfig), as SIGHUP does.
+        await fixture.master.reconfig(fixture.makeConfig({ maxPods, minIdle: 0, idleTimeout: 0 }));
       }
     }
-    await fixture.latent.configure([{ ...base, minIdle: 0, idleTimeout: 0 }]);
+    await fixture.master.reconfig(fixture.makeConfig({ maxPods: 4, minIdle: 0, idleTimeout: 0 }));
     const results = await fixture.results(ids, 40_000);
     expect(results, `seed ${seed}: ${actions.join('; ')}`).toEqual(ids.map(() => Results.SUCCESS));
     const builds = await fixture.builds();
