@@ -134,15 +134,29 @@ export interface Master {
   last_active: number | null;
 }
 
+/** One field of a force form, as Buildbot's `getSpec()` describes it; groups nest. */
 export interface ForceField {
   name: string;
-  fullName?: string;
+  /** The parameter name to post: a child's name prefixed by its group's (`lib_branch`). */
+  fullName: string;
   label: string;
-  /** `text`, `int`, `bool` (Buildbot also has `textarea`, `list`, `fixed` …). */
+  tablabel?: string;
+  /** `text`, `textarea`, `int`, `bool`, `list`, `fixed`, `nested` (Buildbot also has others). */
   type: string;
   default: unknown;
   required: boolean;
+  hide?: boolean;
+  multiple?: boolean;
+  regex?: string | null;
+  maxsize?: number | null;
   choices?: string[];
+  strict?: boolean;
+  rows?: number;
+  cols?: number;
+  /** For `nested`: its fields, laid out in `columns` columns. */
+  fields?: ForceField[];
+  layout?: string;
+  columns?: number;
 }
 
 export interface ForceScheduler {
