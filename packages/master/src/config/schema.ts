@@ -208,9 +208,7 @@ function checkRenderer<F extends (...args: never[]) => unknown>(
     return undefined;
   }
   const source = typeof value.source === 'string' ? value.source : fn.toString();
-  return valid
-    ? { type: 'renderer', source, fn: fn as F }
-    : undefined;
+  return valid ? { type: 'renderer', source, fn: fn as F } : undefined;
 }
 
 /** A string, `interpolate('...')` or `renderer(fn)` at `path`; `undefined` (and an issue) otherwise. */
@@ -244,7 +242,11 @@ const renderableValue = z.unknown().transform((value, ctx): RenderableValue => {
   if (isInterpolate(value)) return checkInterpolate(value, ctx, []) ?? z.NEVER;
   if (isRenderer(value)) return checkRenderer(value, ctx, []) ?? z.NEVER;
   if (value === undefined) {
-    report(ctx, `${MISSING_FIELD} (expected a JSON value, interpolate("...") or renderer(fn))`, value);
+    report(
+      ctx,
+      `${MISSING_FIELD} (expected a JSON value, interpolate("...") or renderer(fn))`,
+      value,
+    );
     return z.NEVER;
   }
   if (isJsonValue(value)) return value;
@@ -908,7 +910,9 @@ export const setPropertyFromCommandSchema = strictObject({
   ...stepShape,
   command,
   property: propertyName.optional(),
-  extractFn: rendererOf<ExtractPropertiesFn>('(rc, stdout, stderr) => ({ name: value })').optional(),
+  extractFn: rendererOf<ExtractPropertiesFn>(
+    '(rc, stdout, stderr) => ({ name: value })',
+  ).optional(),
   strip: z.boolean().optional(),
   includeStdout: z.boolean().optional(),
   includeStderr: z.boolean().optional(),
@@ -1244,8 +1248,9 @@ type ParsedBuilder = Omit<BuilderConfig, 'collapseRequests'> & {
 };
 
 /** `collapseRequests`: true, false or `renderer((builder, request, other) => boolean)`. */
-const collapseRequests = z.unknown().transform(
-  (value, ctx): boolean | RendererDescriptor<CollapseRequestsFn> | undefined => {
+const collapseRequests = z
+  .unknown()
+  .transform((value, ctx): boolean | RendererDescriptor<CollapseRequestsFn> | undefined => {
     if (value === undefined || typeof value === 'boolean') return value;
     if (isRenderer(value)) {
       return checkRenderer<CollapseRequestsFn>(value, ctx, []) ?? z.NEVER;
@@ -1256,8 +1261,7 @@ const collapseRequests = z.unknown().transform(
       value,
     );
     return z.NEVER;
-  },
-);
+  });
 
 export const builderSchema = strictObject({
   type: z.literal('builder').optional(),
@@ -1270,7 +1274,9 @@ export const builderSchema = strictObject({
   properties: properties.optional(),
   priority: z.number().int().optional(),
   locks: locks.optional(),
-  nextWorker: rendererOf<NextWorkerFn>('(builder, workers, request) => worker').nullable().optional(),
+  nextWorker: rendererOf<NextWorkerFn>('(builder, workers, request) => worker')
+    .nullable()
+    .optional(),
   nextBuild: rendererOf<NextBuildFn>('(builder, requests) => request').nullable().optional(),
   canStartBuild: rendererOf<CanStartBuildFn>('(builder, worker, request) => boolean')
     .nullable()
@@ -1801,7 +1807,7 @@ function timedFields(
 export const periodicSchedulerSchema = strictObject({
   type: z.literal('periodic'),
   ...timedShape,
-  periodicBuildTimer: duration({ nullable: false }),
+  periodicBuildTimer: duration({ nullable: false }).optional(),
 }).transform((s, ctx): PeriodicSchedulerConfig => {
   const timer = s.periodicBuildTimer;
   if (timer === undefined) {
@@ -2202,7 +2208,10 @@ export const DESCRIPTOR_KINDS: Readonly<Record<string, { noun: string; factory: 
   shellCommand: { noun: 'step', factory: 'shellCommand({ command })' },
   git: { noun: 'step', factory: 'git({ repourl })' },
   force: { noun: 'scheduler', factory: 'forceScheduler({ name, builderNames })' },
-  singleBranch: { noun: 'scheduler', factory: 'singleBranchScheduler({ name, builderNames, branch })' },
+  singleBranch: {
+    noun: 'scheduler',
+    factory: 'singleBranchScheduler({ name, builderNames, branch })',
+  },
   anyBranch: { noun: 'scheduler', factory: 'anyBranchScheduler({ name, builderNames })' },
   periodic: { noun: 'scheduler', factory: 'periodic({ name, builderNames, periodicBuildTimer })' },
   nightly: { noun: 'scheduler', factory: 'nightly({ name, builderNames, cron })' },
@@ -2215,7 +2224,10 @@ export const DESCRIPTOR_KINDS: Readonly<Record<string, { noun: string; factory: 
   renderer: { noun: 'renderer', factory: 'renderer(fn)' },
   shellSequence: { noun: 'step', factory: 'shellSequence({ commands })' },
   setProperty: { noun: 'step', factory: 'setProperty({ property, value })' },
-  setPropertyFromCommand: { noun: 'step', factory: 'setPropertyFromCommand({ command, property })' },
+  setPropertyFromCommand: {
+    noun: 'step',
+    factory: 'setPropertyFromCommand({ command, property })',
+  },
   fileUpload: { noun: 'step', factory: 'fileUpload({ workersrc, masterdest })' },
   directoryUpload: { noun: 'step', factory: 'directoryUpload({ workersrc, masterdest })' },
   fileDownload: { noun: 'step', factory: 'fileDownload({ mastersrc, workerdest })' },

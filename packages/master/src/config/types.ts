@@ -92,18 +92,15 @@ export type DoStepIfFn = (props: RenderProperties) => unknown;
 export type HideStepIfFn = (props: RenderProperties, results: number) => unknown;
 
 /** A string, or one rendered at step start (`interpolate(...)`, `renderer(fn)`). */
-export type RenderableString =
-  | string
-  | InterpolateDescriptor
-  | RendererDescriptor<ValueRendererFn>;
+export type RenderableString = string | InterpolateDescriptor | RendererDescriptor<ValueRendererFn>;
 
 /** A JSON value, or one rendered at step start (`interpolate(...)`, `renderer(fn)`). */
-export type RenderableValue = JsonValue | InterpolateDescriptor | RendererDescriptor<ValueRendererFn>;
+export type RenderableValue =
+  JsonValue | InterpolateDescriptor | RendererDescriptor<ValueRendererFn>;
 
 /** A boolean, or one computed by `renderer(fn)` when it is needed. */
 export type RenderableBoolean<F extends (...args: never[]) => unknown = DoStepIfFn> =
-  | boolean
-  | RendererDescriptor<F>;
+  boolean | RendererDescriptor<F>;
 
 // ---------------------------------------------------------------------------------------
 // Locks (Buildbot's util.MasterLock / util.WorkerLock and lock.access(mode))
@@ -644,9 +641,7 @@ export interface GitLabStatusPushDescriptor extends CommitStatusOptions {
 }
 
 export type ReporterDescriptor =
-  | HttpStatusPushDescriptor
-  | GitHubStatusPushDescriptor
-  | GitLabStatusPushDescriptor;
+  HttpStatusPushDescriptor | GitHubStatusPushDescriptor | GitLabStatusPushDescriptor;
 
 /** What `defineConfig` accepts: the default export of a `master.config.ts`. */
 export interface MasterConfigInput {

@@ -385,7 +385,12 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
   rawList(raw, 'reporters').forEach((reporter, index) => {
     if (!isPlainObject(reporter)) return;
     problems.push(
-      ...checkReferences(reporter.builders, ['reporters', index, 'builders'], 'builder', builderNames),
+      ...checkReferences(
+        reporter.builders,
+        ['reporters', index, 'builders'],
+        'builder',
+        builderNames,
+      ),
     );
   });
   problems.push(...lockDefinitionProblems(raw));

@@ -66,6 +66,8 @@ export class Build {
   private readonly stopHandlers = new Set<(reason: string) => void>();
   private readonly lockWait = new LockWaitController();
   private buildLocks: ResolvedLock[] = [];
+  /** Who holds `buildLocks`: the build, or the distributor's token when it took them. */
+  private lockOwner: object = this;
   private propertiesDirty = false;
 
   constructor(
@@ -150,9 +152,13 @@ export class Build {
       }
     }
     unwatch();
-    this.services.locks.release(this.buildLocks, this);
-    await data.builds.setProperties(this.buildid, this.storedProperties());
-    await data.builds.finish(this.buildid, this.results, this.redactor.redact(state));
+    try {
+      await data.builds.setProperties(this.buildid, this.storedProperties());
+      await data.builds.finish(this.buildid, this.results, this.redactor.redact(state));
+    } finally {
+      // After the build's end is stored, as Buildbot: the next holder starts after it.
+      this.services.locks.release(this.buildLocks, this.lockOwner);
+    }
     this.deps.log.info(
       {
         builder: this.builder.name,
@@ -234,9 +240,18 @@ export class Build {
    * The builder's locks, after the worker answered (Buildbot's "acquiring locks"); false
    * when the build was stopped while waiting.
    */
+  /**
+   * The builder's locks, taken by the distributor for this build when it claimed the
+   * request (so no build waits for them while holding a worker); released when it ends.
+   */
+  adoptLocks(locks: ResolvedLock[], owner: object): void {
+    this.buildLocks = locks;
+    this.lockOwner = owner;
+  }
+
   private async acquireBuildLocks(stepid: number): Promise<boolean> {
     const accesses = this.builder.locks ?? [];
-    if (accesses.length === 0) return true;
+    if (accesses.length === 0 || this.buildLocks.length > 0) return true;
     const { data } = this.deps;
     const locks = this.services.locks.resolve(accesses, this.workerName);
     try {

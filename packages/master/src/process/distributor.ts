@@ -275,7 +275,17 @@ export class BuildRequestDistributor {
       if (!chosen || !connection) return;
       const { request, worker } = chosen;
       taken.add(request.buildrequestid);
-      if (!(await this.data.buildsets.claim(request.buildrequestid, this.masterid))) continue;
+      // The builder's locks are taken now, for the build, before any await: a build never
+      // waits for them while it holds a worker (process/locks.ts).
+      const lockManager = builder.services?.locks;
+      const locks = lockManager?.resolve(builder.locks ?? [], worker.name) ?? [];
+      const lockOwner = {};
+      if (lockManager && !lockManager.tryAcquire(locks, lockOwner)) continue;
+      const releaseLocks = () => lockManager?.release(locks, lockOwner);
+      if (!(await this.data.buildsets.claim(request.buildrequestid, this.masterid))) {
+        releaseLocks();
+        continue;
+      }
       this.owned.add(request.buildrequestid);
       if (builder.collapseRequests !== false) {
         await this.collapse(builder, info, request, requests, taken);
@@ -288,9 +298,11 @@ export class BuildRequestDistributor {
         worker.name,
         connection,
       );
+      build.adoptLocks(locks, lockOwner);
       try {
         await build.create(worker.workerid);
       } catch (error) {
+        releaseLocks();
         this.registry.release(worker);
         await this.data.buildsets.unclaim([request.buildrequestid], this.masterid);
         this.owned.delete(request.buildrequestid);

@@ -38,7 +38,7 @@ export class DirectoryStep extends BuildStep {
 
   async run(runtime: StepRuntime): Promise<Result> {
     const dir = await renderStringAsync(this.options.dir, runtime);
-    this.rendered = dir;
+    this.rendered = runtime.redact(dir);
     const log = await runtime.addLog('stdio');
     const target = path.posix.isAbsolute(dir) ? dir : runtime.workerPath(dir);
     const args: Record<string, unknown> = { paths: [target] };

@@ -14,7 +14,7 @@ import type { RenderableString } from '../config/types.js';
 import { Results, type Result } from '../results.js';
 import { BuildStep, type StepFlags, type StepRuntime } from './build-step.js';
 import { renderCommandAsync, renderEnvAsync } from './renderables.js';
-import { describeCommand } from './shell-command.js';
+import { describeCommand, shownCommand } from './shell-command.js';
 
 export interface MasterShellCommandOptions {
   command: RenderableString | RenderableString[];
@@ -53,7 +53,7 @@ export class MasterShellCommandStep extends BuildStep {
     const o = this.options;
     const command = await renderCommandAsync(o.command, runtime);
     const extra = await renderEnvAsync(o.env, runtime);
-    this.rendered = command;
+    this.rendered = shownCommand(command, runtime);
     const cwd = path.resolve(runtime.masterBasedir, o.workdir ?? '.');
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const [name, value] of Object.entries(extra)) env[name] = expandEnv(value, process.env);

@@ -17,7 +17,13 @@ import { Results, type Result } from '../results.js';
 import { BuildStep, type StepFlags, type StepRuntime } from './build-step.js';
 import { commandResult } from './command-result.js';
 import { renderCommandAsync, renderEnvAsync, renderValueAsync, valueText } from './renderables.js';
-import { LineCollector, describeCommand, shellArgs, type ShellSettings } from './shell-command.js';
+import {
+  LineCollector,
+  describeCommand,
+  shellArgs,
+  shownCommand,
+  type ShellSettings,
+} from './shell-command.js';
 
 export interface SetPropertyOptions {
   property: string;
@@ -91,7 +97,7 @@ export class SetPropertyFromCommandStep extends BuildStep {
     const o = this.options;
     const command = await renderCommandAsync(o.command, runtime);
     const env = await renderEnvAsync(o.env, runtime);
-    this.rendered = command;
+    this.rendered = shownCommand(command, runtime);
     const log = await runtime.addLog('stdio');
     const output = { stdout: [] as string[], stderr: [] as string[] };
     const lines = new LineCollector((line, stream) => output[stream].push(line));

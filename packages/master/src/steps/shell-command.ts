@@ -90,6 +90,19 @@ export function describeCommand(words: RenderableString | RenderableString[]): s
   return `'${short}'`;
 }
 
+/**
+ * A rendered command as state strings may show it: secrets replaced first, so shortening
+ * it for display can never cut a secret in two.
+ */
+export function shownCommand(
+  command: string | string[],
+  runtime: Pick<StepRuntime, 'redact'>,
+): string | string[] {
+  return Array.isArray(command)
+    ? command.map((word) => runtime.redact(word))
+    : runtime.redact(command);
+}
+
 /** Whole lines of stdout and stderr, as they arrive (partial lines are held). */
 export class LineCollector {
   private readonly partial = { stdout: '', stderr: '' };
@@ -178,7 +191,7 @@ export class ShellCommandStep extends BuildStep {
   async run(runtime: StepRuntime): Promise<Result> {
     const command = await renderCommandAsync(this.options.command, runtime);
     const env = await renderEnvAsync(this.options.env, runtime);
-    this.rendered = command;
+    this.rendered = shownCommand(command, runtime);
     const log = await runtime.addLog('stdio');
     const logfiles = await logfileLogs(runtime, this.options.logfiles);
     const pattern = this.options.warningPattern ?? null;

@@ -16,7 +16,7 @@ import {
 } from './build-step.js';
 import { commandResult } from './command-result.js';
 import { renderCommandAsync, renderEnvAsync } from './renderables.js';
-import { describeCommand, shellArgs, type ShellSettings } from './shell-command.js';
+import { describeCommand, shellArgs, shownCommand, type ShellSettings } from './shell-command.js';
 
 export interface ShellSequenceOptions extends ShellSettings {
   commands: ShellArgConfig[];
@@ -60,7 +60,7 @@ export class ShellSequenceStep extends BuildStep {
       const command = await renderCommandAsync(arg.command, runtime);
       // Buildbot's shouldRunTheCommand: an empty command is skipped.
       if (command.length === 0) continue;
-      this.last = command;
+      this.last = shownCommand(command, runtime);
       await runtime.setState(this.describe(false));
       const log = await logFor(arg.logname ?? 'stdio');
       const result = await runtime.runCommand(

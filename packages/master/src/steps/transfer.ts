@@ -92,7 +92,7 @@ export class FileUploadStep extends TransferStep {
     const o = this.options;
     const source = await renderStringAsync(o.workersrc, runtime);
     const destination = masterFile(runtime, await renderStringAsync(o.masterdest, runtime));
-    this.shown = source;
+    this.shown = runtime.redact(source);
     const log = await runtime.addLog('stdio');
     fs.mkdirSync(path.dirname(destination), { recursive: true });
     const temporary = temporaryBeside(destination);
@@ -165,7 +165,7 @@ export class DirectoryUploadStep extends TransferStep {
     const o = this.options;
     const source = await renderStringAsync(o.workersrc, runtime);
     const destination = masterFile(runtime, await renderStringAsync(o.masterdest, runtime));
-    this.shown = source;
+    this.shown = runtime.redact(source);
     const log = await runtime.addLog('stdio');
     fs.mkdirSync(path.dirname(destination), { recursive: true });
     const archive = temporaryBeside(destination);
@@ -252,7 +252,7 @@ export class FileDownloadStep extends TransferStep {
     const o = this.options;
     const source = masterFile(runtime, await renderStringAsync(o.mastersrc, runtime));
     const destination = await renderStringAsync(o.workerdest, runtime);
-    this.shown = destination;
+    this.shown = runtime.redact(destination);
     let handle: fs.promises.FileHandle;
     try {
       handle = await fs.promises.open(source, 'r');
@@ -307,7 +307,7 @@ export class StringDownloadStep extends TransferStep {
     const o = this.options;
     const data = Buffer.from(await renderStringAsync(o.s, runtime), 'utf8');
     const destination = await renderStringAsync(o.workerdest, runtime);
-    this.shown = destination;
+    this.shown = runtime.redact(destination);
     let offset = 0;
     return download(
       runtime,
