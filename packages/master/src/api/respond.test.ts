@@ -9,6 +9,20 @@ describe('toJson', () => {
     );
     expect(toJson([undefined, Number.NaN])).toBe('[null,null]');
   });
+
+  it('gives the same text on the fast path and the exact one', () => {
+    // array-index keys ("10" sorts before "9"), bigints, toJSON, nesting, unsorted keys
+    expect(toJson({ props: { '9': 1, '10': 2, b: [1n, { z: 1, a: 2 }] } })).toBe(
+      '{"props":{"10":2,"9":1,"b":[1,{"a":2,"z":1}]}}',
+    );
+    expect(toJson({ at: new Date(0), f: () => 1, s: Symbol('x'), list: [() => 1] })).toBe(
+      '{"at":"1970-01-01T00:00:00.000Z","list":[null]}',
+    );
+    expect(toJson({ builds: [{ c: 1, a: { y: null, x: 'é' } }], meta: { total: 2 } })).toBe(
+      '{"builds":[{"a":{"x":"é","y":null},"c":1}],"meta":{"total":2}}',
+    );
+    expect(toJson('text')).toBe('"text"');
+  });
 });
 
 describe('inMemory', () => {

@@ -92,8 +92,54 @@ export function inMemory<T extends object>(
   return { items: out.slice(spec.offset, end), total: out.length };
 }
 
-/** Compact JSON with every object's keys sorted (undefined members dropped, as JSON does). */
+/** Thrown by `sortedKeys` when only the exact, slower `toJsonExact` gives the same text. */
+const SLOW_PATH = new Error('toJson: slow path');
+
+/** An array index ("0", "17"): JavaScript keeps such keys first, in numeric order. */
+const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
+
+/**
+ * JSON.stringify replacer that hands over objects with their keys sorted. Objects whose keys
+ * are already in order (most entities) pass as they are; a bigint or an array-index key
+ * (which an object cannot hold in string order) sends the value to `toJsonExact`.
+ */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') throw SLOW_PATH;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  let ordered = true;
+  for (let index = 1; index < keys.length; index++) {
+    if ((keys[index - 1] ?? '') > (keys[index] ?? '')) {
+      ordered = false;
+      break;
+    }
+  }
+  if (ordered) return value;
+  if (keys.some((key) => ARRAY_INDEX.test(key))) throw SLOW_PATH;
+  const record = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const key of keys.sort()) out[key] = record[key];
+  return out;
+}
+
+/**
+ * Compact JSON with every object's keys sorted (undefined members dropped, as JSON does).
+ * Native JSON.stringify with a sorting replacer: about twice as fast as building the text
+ * here, which was the largest single cost of `GET /builds?limit=50`; `toJsonExact` covers
+ * what the replacer cannot express.
+ */
 export function toJson(value: unknown): string {
+  if (typeof value === 'object' && value !== null) {
+    try {
+      return JSON.stringify(value, sortedKeys);
+    } catch (error) {
+      if (error !== SLOW_PATH) throw error;
+    }
+  }
+  return toJsonExact(value);
+}
+
+function toJsonExact(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -106,15 +152,15 @@ export function toJson(value: unknown): string {
     case 'object': {
       if (value === null) return 'null';
       if (Array.isArray(value))
-        return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : toJson(v))).join(',')}]`;
+        return `[${value.map((v) => (v === undefined || typeof v === 'function' ? 'null' : toJsonExact(v))).join(',')}]`;
       const withToJson = value as { toJSON?: () => unknown };
-      if (typeof withToJson.toJSON === 'function') return toJson(withToJson.toJSON());
+      if (typeof withToJson.toJSON === 'function') return toJsonExact(withToJson.toJSON());
       const record = value as Record<string, unknown>;
       const parts: string[] = [];
       for (const key of Object.keys(record).sort()) {
         const v = record[key];
         if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-        parts.push(`${JSON.stringify(key)}:${toJson(v)}`);
+        parts.push(`${JSON.stringify(key)}:${toJsonExact(v)}`);
       }
       return `{${parts.join(',')}}`;
     }
