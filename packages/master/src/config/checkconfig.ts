@@ -34,6 +34,9 @@ export async function checkConfigCommand(
       plural(config.builders.length, 'builder'),
       plural(config.schedulers.length, 'scheduler'),
     ];
+    if (config.changeSources.length > 0) {
+      counts.push(plural(config.changeSources.length, 'change source'));
+    }
     output.stdout(`${file} is valid: ${counts.join(', ')}\n`);
     return 0;
   } catch (error) {
