@@ -104,13 +104,12 @@ function defaultStep(steps: Step[], build: Build): number | null {
   return null;
 }
 
-function Steps({ build, builderid, number }: { build: Build; builderid: string; number: string }) {
+type Query<T> = ReturnType<typeof useApi<T>>;
+
+function Steps({ build, steps }: { build: Build; steps: Query<Collection<'steps', Step>> }) {
   const now = useNow();
   const params = useSearchParams();
   const lastAuto = useRef<number | null>(null);
-  const steps = useApi<Collection<'steps', Step>>(`/builders/${builderid}/builds/${number}/steps`, {
-    live: [`builds/${build.buildid}/steps/*/*`],
-  });
   return (
     <Section title="Steps" id="steps">
       <Async query={steps} what="steps">
@@ -211,12 +210,10 @@ function Properties({ build }: { build: Build }) {
 
 function Sources({
   build,
-  builderid,
-  number,
+  changes,
 }: {
   build: Build;
-  builderid: string;
-  number: string;
+  changes: Query<Collection<'changes', Change>>;
 }) {
   const request = useApi<Collection<'buildrequests', BuildRequest>>(
     `/buildrequests/${build.buildrequestid}`,
@@ -224,9 +221,6 @@ function Sources({
   const bsid = request.data?.buildrequests[0]?.buildsetid;
   const buildset = useApi<Collection<'buildsets', Buildset>>(
     bsid === undefined ? null : `/buildsets/${bsid}`,
-  );
-  const changes = useApi<Collection<'changes', Change>>(
-    `/builders/${builderid}/builds/${number}/changes`,
   );
   const bs = buildset.data?.buildsets[0];
   return (
@@ -300,9 +294,16 @@ export function BuildPage({ builderid, number }: { builderid: string; number: st
     `/builders/${encodeURIComponent(builderid)}`,
   );
   const workers = useWorkers();
+  // Steps and changes go out with the build (by the path in the URL); step events are
+  // followed once the build's id is known.
+  const buildid = buildQuery.data?.builds[0]?.buildid;
+  const steps = useApi<Collection<'steps', Step>>(`${base}/steps`, {
+    live: buildid === undefined ? [] : [`builds/${buildid}/steps/*/*`],
+  });
+  const changes = useApi<Collection<'changes', Change>>(`${base}/changes`);
   const builderName = builder.data?.builders[0]?.name ?? `builder ${builderid}`;
   useTitle(`${builderName} #${number}`);
-  useReadyMark(buildQuery.data !== undefined, 'build');
+  useReadyMark(buildQuery.data !== undefined && steps.data !== undefined, 'build');
 
   return (
     <div className="page page-build">
@@ -382,10 +383,10 @@ export function BuildPage({ builderid, number }: { builderid: string; number: st
               </dl>
               <div className="columns columns-build">
                 <div>
-                  <Steps build={build} builderid={builderid} number={number} />
+                  <Steps build={build} steps={steps} />
                 </div>
                 <div>
-                  <Sources build={build} builderid={builderid} number={number} />
+                  <Sources build={build} changes={changes} />
                   <Properties build={build} />
                 </div>
               </div>

@@ -47,14 +47,20 @@ export async function cancelRequest(buildrequestid: number): Promise<void> {
   refreshAll();
 }
 
-function BuildsTable({ builder, page }: { builder: Builder; page: number }) {
+type Query<T> = ReturnType<typeof useApi<T>>;
+
+function BuildsTable({
+  builder,
+  page,
+  builds,
+}: {
+  builder: Builder;
+  page: number;
+  builds: Query<Collection<'builds', Build>>;
+}) {
   const now = useNow();
   const workers = useWorkers();
   const names = new Map((workers.data?.workers ?? []).map((w) => [w.workerid, w.name]));
-  const builds = useApi<Collection<'builds', Build>>(
-    `/builders/${builder.builderid}/builds${query({ order: '-number', limit: PAGE_SIZE, offset: page * PAGE_SIZE })}`,
-    { live: [`builders/${builder.builderid}/builds/*/*`] },
-  );
   const total = builds.data?.meta.total ?? 0;
   return (
     <Section title="Builds" count={builds.data ? total : undefined} id="builds">
@@ -141,12 +147,12 @@ function BuildsTable({ builder, page }: { builder: Builder; page: number }) {
   );
 }
 
-function PendingRequests({ builderid }: { builderid: number }) {
+function PendingRequests({
+  requests,
+}: {
+  requests: Query<Collection<'buildrequests', BuildRequest>>;
+}) {
   const now = useNow();
-  const requests = useApi<Collection<'buildrequests', BuildRequest>>(
-    `/builders/${builderid}/buildrequests${query({ complete: false, claimed: false, order: 'buildrequestid' })}`,
-    { live: [`builders/${builderid}/buildrequests/*/*`] },
-  );
   return (
     <Section title="Waiting for a worker" count={requests.data?.buildrequests.length} id="pending">
       <Async query={requests} what="pending requests">
@@ -189,7 +195,17 @@ export function BuilderPage({ builderid }: { builderid: string }) {
     `/builders/${encodeURIComponent(builderid)}/forceschedulers`,
   );
   const workers = useWorkers();
-  useReadyMark(data !== undefined, 'builder');
+  // Every read of the page goes out at once, by the builder in the URL (an id or a name);
+  // live events (by id) are followed once the builder is known.
+  const builds = useApi<Collection<'builds', Build>>(
+    `/builders/${encodeURIComponent(builderid)}/builds${query({ order: '-number', limit: PAGE_SIZE, offset: page * PAGE_SIZE })}`,
+    { live: data ? [`builders/${data.builderid}/builds/*/*`] : [] },
+  );
+  const pending = useApi<Collection<'buildrequests', BuildRequest>>(
+    `/builders/${encodeURIComponent(builderid)}/buildrequests${query({ complete: false, claimed: false, order: 'buildrequestid' })}`,
+    { live: data ? [`builders/${data.builderid}/buildrequests/*/*`] : [] },
+  );
+  useReadyMark(data !== undefined && builds.data !== undefined, 'builder');
 
   return (
     <div className="page page-builder">
@@ -243,7 +259,7 @@ export function BuilderPage({ builderid }: { builderid: string }) {
               </div>
               <div className="columns columns-builder">
                 <div>
-                  <BuildsTable builder={b} page={page} />
+                  <BuildsTable builder={b} page={page} builds={builds} />
                 </div>
                 <div>
                   <Section title="Start a build" id="force">
@@ -280,7 +296,7 @@ export function BuilderPage({ builderid }: { builderid: string }) {
                       ))
                     )}
                   </Section>
-                  <PendingRequests builderid={b.builderid} />
+                  <PendingRequests requests={pending} />
                 </div>
               </div>
             </>
