@@ -391,6 +391,10 @@ export class Master implements MasterControl {
     return this.current.www.changeHooks;
   }
 
+  changeSources(): { name: string }[] {
+    return this.current.changeSources.map((source) => ({ name: source.name }));
+  }
+
   forceSchedulers(): ForceSchedulerDescription[] {
     return [...this.schedulers.values()].map((s) => s.describe());
   }

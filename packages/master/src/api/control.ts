@@ -48,6 +48,8 @@ export interface MasterControl {
   cancelBuildRequest?(buildrequestid: number, reason: string): Promise<void>;
   /** The change hooks the config enables (`/change_hook/<dialect>`); left out: none. */
   changeHooks?(): ChangeHooksConfig;
+  /** The configured change sources, in config order (`GET /api/v2/changesources`). */
+  changeSources?(): { name: string }[];
 }
 
 export type WorkerAction = 'pause' | 'unpause' | 'stop' | 'kill';

@@ -250,8 +250,13 @@ export function registerRestRoutes(
   list(['/workers/n:workerid/builds'], 'build', (p, s) =>
     data.builds.list(s, { workerid: num(p, 'workerid') }),
   );
-  // Builds are not linked to changes in the schema yet: a change's builds are none.
-  list(['/changes/n:changeid/builds'], 'build', async () => ({ items: [], total: 0 }));
+  // A change's builds: those whose buildset has the change's source stamp.
+  list(['/changes/n:changeid/builds'], 'build', async (p, s) => {
+    const buildids = await data.changes.buildidsOf(num(p, 'changeid'));
+    if (buildids.length === 0) return { items: [], total: 0 };
+    const filter = { field: 'buildid', op: 'in' as const, values: buildids };
+    return data.builds.list({ ...s, filters: [...s.filters, filter] });
+  });
   one(
     BUILD_PATHS,
     'build',
@@ -329,11 +334,24 @@ export function registerRestRoutes(
     async (p, s) => (await data.changes.list(s, { changeid: num(p, 'changeid') })).items[0],
     (p) => `change ${num(p, 'changeid')}`,
   );
-  // No change sources run on this master yet.
-  list(['/changesources', '/masters/n:masterid/changesources'], 'changesource', async () => ({
-    items: [],
-    total: 0,
-  }));
+  // The configured change sources; each runs on the master holding its lease.
+  list(['/changesources', '/masters/n:masterid/changesources'], 'changesource', async (p, s) => {
+    const masters = new Map((await data.masters.list()).map((m) => [m.masterid, m]));
+    const sources = await Promise.all(
+      (control.changeSources?.() ?? []).map(async (source, i) => {
+        const holder = await data.leases.holder(`changesource:${source.name}`);
+        return {
+          changesourceid: i + 1,
+          name: source.name,
+          master: (holder && masters.get(holder.masterid)) ?? null,
+        };
+      }),
+    );
+    return inMemory(
+      sources.filter((x) => p.masterid === undefined || x.master?.masterid === num(p, 'masterid')),
+      s,
+    );
+  });
 
   // ---- steps ----
   list(

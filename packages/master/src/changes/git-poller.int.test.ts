@@ -153,6 +153,23 @@ describe('gitPoller → singleBranchScheduler → trigger → dependent', () => 
     });
     expect(buildChanges.items.map((c) => c.changeid)).toEqual([changes[0]?.changeid]);
     expect(f.events).toContain(`changes/${changes[0]?.changeid}/new`);
+
+    // The REST API: the change's builds, and the change sources with the master running them.
+    const rest = async (pathname: string) =>
+      (await fetch(`${f.base}/api/v2${pathname}`)).json() as Promise<Record<string, unknown>>;
+    const changeBuilds = (await rest(`/changes/${changes[0]?.changeid}/builds`)).builds as {
+      buildid: number;
+    }[];
+    // The app build (and the deploy build, which reuses the change's source stamp).
+    expect(changeBuilds.map((b) => b.buildid)).toContain(app?.buildid);
+    const sources = (await rest('/changesources')).changesources as {
+      name: string;
+      master: { masterid: number } | null;
+    }[];
+    expect(sources.map((source) => [source.name, source.master?.masterid])).toEqual([
+      [repo.url, f.master.masterid],
+      ['broken', f.master.masterid],
+    ]);
   });
 
   it('the trigger step waited for the triggered build, which got the revision and properties', async () => {

@@ -192,6 +192,20 @@ export class ChangesData {
     return (await this.list({ ...EMPTY_SPEC, limit }, { afterChangeid: changeid })).items;
   }
 
+  /** The builds of a change: those whose buildset has the change's source stamp. */
+  async buildidsOf(changeid: number): Promise<number[]> {
+    const rows = await this.ctx.db
+      .selectFrom('changes as c')
+      .innerJoin('buildset_sourcestamps as bss', 'bss.sourcestampid', 'c.sourcestampid')
+      .innerJoin('buildrequests as br', 'br.buildsetid', 'bss.buildsetid')
+      .innerJoin('builds as b', 'b.buildrequestid', 'br.id')
+      .select('b.id')
+      .where('c.changeid', '=', changeid)
+      .orderBy('b.id')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   /** The highest change id so far (0 when there is none). */
   async lastChangeid(): Promise<number> {
     const row = await this.ctx.db
