@@ -238,4 +238,14 @@ describe('web UI in Chromium', () => {
     await page.getByText('Nothing lives at /no/such/page.').waitFor(WAIT);
     expect(pageErrors).toEqual([]);
   });
+
+  it('shuts a worker down gracefully from the workers page: it disconnects and exits', async () => {
+    await open('/workers', 'workers');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator('[data-worker="w1"]').getByRole('button', { name: 'Shut down' }).click();
+    await page.waitForSelector('[data-testid="worker-state-w1"]:has-text("offline")', WAIT);
+    const exit = await worker.exited;
+    expect(exit.code).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
 });
