@@ -1,0 +1,4 @@
+import { openDatabase } from '../db/connect.js';
+import { changesStateContract } from './changes-state.contract.js';
+
+changesStateContract('SQLite', () => openDatabase('sqlite://', '/tmp'));
