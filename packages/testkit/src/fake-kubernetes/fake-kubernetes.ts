@@ -489,6 +489,20 @@ export class FakeKubernetes {
         status(409, 'AlreadyExists', `pods "${name}" already exists`),
       );
     }
+    // Admission: the service account must exist (the fake knows "default" and any name
+    // not starting with "missing").
+    const serviceAccount = (body.spec as Json | undefined)?.serviceAccountName;
+    if (typeof serviceAccount === 'string' && serviceAccount.startsWith('missing')) {
+      return this.send(
+        response,
+        403,
+        status(
+          403,
+          'Forbidden',
+          `pods "${name}" is forbidden: error looking up service account ${namespace}/${serviceAccount}: serviceaccount "${serviceAccount}" not found`,
+        ),
+      );
+    }
     const pod: FakePod = {
       apiVersion: 'v1',
       kind: 'Pod',

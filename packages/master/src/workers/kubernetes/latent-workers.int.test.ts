@@ -54,6 +54,31 @@ describe('kubernetesLatentWorker', () => {
     });
   });
 
+  it('fails the build when the worker container crashes before connecting', async () => {
+    fixture = new K8sFixture({ latent: { image: 'yardmaster/worker:crash' } });
+    await fixture.start();
+    const [id] = await fixture.force(1);
+    const [result] = await fixture.results([id ?? 0], 30_000);
+    expect(result).toBe(Results.EXCEPTION);
+    const [build] = await fixture.builds();
+    expect(build?.state_string).toMatch(
+      /could not start: the worker container exited with code 1 \(Error\)/,
+    );
+  });
+
+  it('fails the build when the API refuses the pod spec', async () => {
+    fixture = new K8sFixture({ latent: { serviceAccountName: 'missing-sa' } });
+    await fixture.start();
+    const [id] = await fixture.force(1);
+    const [result] = await fixture.results([id ?? 0], 30_000);
+    expect(result).toBe(Results.EXCEPTION);
+    const [build] = await fixture.builds();
+    expect(build?.state_string).toMatch(
+      /the Kubernetes API refused worker pod k8s-[a-z0-9]{5} \(HTTP 403\): .*serviceaccount "missing-sa" not found/,
+    );
+    expect(fixture.fake.listPods()).toEqual([]);
+  });
+
   it('waits for an Unschedulable pod up to unschedulableDeadline, then fails with the reason', async () => {
     fixture = new K8sFixture({
       latent: { image: 'yardmaster/worker:unschedulable', unschedulableDeadline: '2s' },
