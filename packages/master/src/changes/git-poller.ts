@@ -247,6 +247,10 @@ export class GitPoller {
     if (stored === undefined || Object.keys(stored).length === 0) {
       // First poll: remember the heads, build nothing (Buildbot's behaviour).
       await this.saveState(stored, revs);
+      this.deps.log.info(
+        { changeSource: this.name, refs: Object.keys(revs) },
+        `git poller ${this.name}: first poll, following ${Object.keys(revs).length} ref(s) from their current heads`,
+      );
       return;
     }
     let lastRev: LastRev = { ...stored };
