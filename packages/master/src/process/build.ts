@@ -325,6 +325,13 @@ export class Build {
     let result: Result;
     let summary: string;
     try {
+      // Buildbot refuses a lock held by both the build and one of its steps (a deadlock).
+      const shared = locks.find(({ lock }) => this.buildLocks.some((held) => held.lock === lock));
+      if (shared) {
+        throw new Error(
+          `${shared.lock.description} is taken by the builder and by step "${step.name}"; take it in one place`,
+        );
+      }
       if (step.locks.length > 0) {
         await this.services.locks.acquire(locks, step, this.lockWait, () => {
           void data.steps.setState(row.stepid, 'acquiring locks').catch(() => undefined);

@@ -8,7 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTempDir } from '@yardmaster/testkit';
+import { makeTempDir, waitFor } from '@yardmaster/testkit';
 import {
   buildFactory,
   builder,
@@ -338,6 +338,13 @@ describe('steps on a real worker', () => {
     const running = await fixture.buildOf(
       requests.get('master-sleep') ?? 0,
       (b) => !b.complete && b.state_string === 'building',
+    );
+    // The headers are written just before the child is spawned.
+    await waitFor(
+      async () => (await fixture.log(running.buildid, 'sleeper')).includes(' in dir '),
+      {
+        message: 'the sleeper started',
+      },
     );
     await fixture.master.stopBuild(running.buildid, 'test stop');
     const build = await buildOf('master-sleep');
