@@ -244,7 +244,7 @@ export class GitPoller {
     }
 
     const stored = (await data.state.get(this.objectid, 'lastRev')) as LastRev | undefined;
-    if (stored === undefined || Object.keys(stored).length === 0) {
+    if (stored === undefined) {
       // First poll: remember the heads, build nothing (Buildbot's behaviour).
       await this.saveState(stored, revs);
       this.deps.log.info(
@@ -305,15 +305,22 @@ export class GitPoller {
     workdir: string,
   ): Promise<ChangeInput[]> {
     const seen = [...new Set(Object.values(lastRev))].sort();
-    const listing = await this.git(
-      ['log', '--ignore-missing', '--format=%H', newRev, ...seen.map((rev) => `^${rev}`), '--'],
-      signal,
-      workdir,
-    );
-    let revList = listing
-      .split('\n')
-      .filter((line) => line !== '')
-      .reverse();
+    let revList: string[];
+    if (seen.length === 0) {
+      // Nothing seen to compare with (the first ref of a poller that followed none so
+      // far): its head is the change, not the repository's whole history.
+      revList = [newRev];
+    } else {
+      const listing = await this.git(
+        ['log', '--ignore-missing', '--format=%H', newRev, ...seen.map((rev) => `^${rev}`), '--'],
+        signal,
+        workdir,
+      );
+      revList = listing
+        .split('\n')
+        .filter((line) => line !== '')
+        .reverse();
+    }
     if (this.config.buildPushesWithNoCommits && revList.length === 0 && lastRev[ref] !== newRev) {
       revList = [newRev];
     }
