@@ -9,7 +9,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { cleanupAll, freePort, makeTempDir, spawnProcess, startPostgres, stopAllProcesses, waitFor } from '@yardmaster/testkit';
+import {
+  cleanupAll,
+  freePort,
+  makeTempDir,
+  spawnProcess,
+  startPostgres,
+  stopAllProcesses,
+  waitFor,
+} from '@yardmaster/testkit';
 import { startFastWorker } from './fast-worker.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,17 +71,37 @@ async function startMasters(dbUrl, count, extra = []) {
   for (let i = 1; i <= count; i++) {
     const webPort = await freePort();
     const workerPort = await freePort();
-    const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR] : [];
+    const profile = process.env.BENCH_PROFILE_DIR
+      ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE_DIR]
+      : [];
     const proc = spawnProcess(
       process.execPath,
-      [...profile, MASTER_BIN, 'start', '--config', configFile, '--basedir', path.join(dir, `m${i}`), '--web-port', String(webPort),
-        '--worker-port', String(workerPort), '--db-url', dbUrl, '--name', `m${i}`, ...extra],
+      [
+        ...profile,
+        MASTER_BIN,
+        'start',
+        '--config',
+        configFile,
+        '--basedir',
+        path.join(dir, `m${i}`),
+        '--web-port',
+        String(webPort),
+        '--worker-port',
+        String(workerPort),
+        '--db-url',
+        dbUrl,
+        '--name',
+        `m${i}`,
+        ...extra,
+      ],
       { name: `m${i}`, env: { YARDMASTER_LOG_LEVEL: 'warn' } },
     );
     masters.push({ proc, webPort, workerPort, name: `m${i}` });
   }
   for (const m of masters) {
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${m.webPort}/api/v2/builders`)).ok, { timeoutMs: 30_000 }).catch(() => {
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${m.webPort}/api/v2/builders`)).ok, {
+      timeoutMs: 30_000,
+    }).catch(() => {
       throw new Error(`master ${m.name} did not start:\n${m.proc.output()}`);
     });
   }
@@ -106,16 +134,35 @@ async function claimsPerSecond(server, masterCount) {
   const cpuBefore = masters.map((m) => cpuMs(m.proc.pid));
   const addresses = masters.map((m) => `127.0.0.1:${m.workerPort}`);
   const workers = Array.from({ length: WORKERS }, (_, i) =>
-    startFastWorker({ masters: [...addresses.slice(i % masterCount), ...addresses.slice(0, i % masterCount)], name: `f${i + 1}`, password: 'pw' }),
+    startFastWorker({
+      masters: [...addresses.slice(i % masterCount), ...addresses.slice(0, i % masterCount)],
+      name: `f${i + 1}`,
+      password: 'pw',
+    }),
   );
-  await waitFor(async () => Number((await query(url, 'select count(*) as n from buildrequests where complete = 0'))[0].n) === 0, {
-    timeoutMs: 600_000,
-    intervalMs: 200,
-  });
+  await waitFor(
+    async () =>
+      Number(
+        (await query(url, 'select count(*) as n from buildrequests where complete = 0'))[0].n,
+      ) === 0,
+    {
+      timeoutMs: 600_000,
+      intervalMs: 200,
+    },
+  );
   const cpu = masters.reduce((sum, m, i) => sum + cpuMs(m.proc.pid) - cpuBefore[i], 0);
-  const [span] = await query(url, 'select min(claimed_at) as first, max(complete_at) as last from buildrequests');
-  const [doubles] = await query(url, `select count(*) as n from (select buildrequestid from builds group by buildrequestid having count(*) > 1) d`);
-  const perMaster = await query(url, 'select masterid, count(*) as n from builds group by masterid order by masterid');
+  const [span] = await query(
+    url,
+    'select min(claimed_at) as first, max(complete_at) as last from buildrequests',
+  );
+  const [doubles] = await query(
+    url,
+    `select count(*) as n from (select buildrequestid from builds group by buildrequestid having count(*) > 1) d`,
+  );
+  const perMaster = await query(
+    url,
+    'select masterid, count(*) as n from builds group by masterid order by masterid',
+  );
   for (const w of workers) w.stop();
   if (process.env.BENCH_SHOW_OUTPUT) console.log(masters[0].proc.output().slice(-3000));
   for (const m of masters) await m.proc.stop();
@@ -135,8 +182,14 @@ async function startLatency(server, pending) {
   const url = await server.createDatabase(`latency_${pending}_${Date.now()}`);
   const [m] = await startMasters(url, 1);
   await seed(url, 'backlog', pending);
-  const workers = Array.from({ length: 4 }, (_, i) => startFastWorker({ masters: [`127.0.0.1:${m.workerPort}`], name: `f${i + 1}`, password: 'pw' }));
-  await waitFor(async () => Number((await query(url, 'select count(*) as n from connected_workers'))[0].n) === 4, { timeoutMs: 20_000 });
+  const workers = Array.from({ length: 4 }, (_, i) =>
+    startFastWorker({ masters: [`127.0.0.1:${m.workerPort}`], name: `f${i + 1}`, password: 'pw' }),
+  );
+  await waitFor(
+    async () =>
+      Number((await query(url, 'select count(*) as n from connected_workers'))[0].n) === 4,
+    { timeoutMs: 20_000 },
+  );
   const fast = await builderId(url, 'fast');
   const base = `http://127.0.0.1:${m.webPort}/api/v2`;
   const samples = [];
@@ -158,28 +211,50 @@ async function startLatency(server, pending) {
   }
   for (const w of workers) w.stop();
   await m.proc.stop();
-  return { pending, p50: Number(pct(samples, 50).toFixed(1)), p95: Number(pct(samples, 95).toFixed(1)) };
+  return {
+    pending,
+    p50: Number(pct(samples, 50).toFixed(1)),
+    p95: Number(pct(samples, 95).toFixed(1)),
+  };
 }
 
 async function requeueAfterKill(server) {
   const url = await server.createDatabase(`requeue_${Date.now()}`);
   const masters = await startMasters(url, 2);
   const [m1] = masters;
-  const workers = Array.from({ length: 2 }, (_, i) => startFastWorker({ masters: [`127.0.0.1:${m1.workerPort}`], name: `f${i + 1}`, password: 'pw' }));
-  await waitFor(async () => Number((await query(url, 'select count(*) as n from connected_workers'))[0].n) === 2, { timeoutMs: 20_000 });
+  const workers = Array.from({ length: 2 }, (_, i) =>
+    startFastWorker({ masters: [`127.0.0.1:${m1.workerPort}`], name: `f${i + 1}`, password: 'pw' }),
+  );
+  await waitFor(
+    async () =>
+      Number((await query(url, 'select count(*) as n from connected_workers'))[0].n) === 2,
+    { timeoutMs: 20_000 },
+  );
   const hold = await builderId(url, 'hold');
   await fetch(`http://127.0.0.1:${m1.webPort}/api/v2/forceschedulers/force`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ jsonrpc: '2.0', method: 'force', id: 1, params: { builderid: hold } }),
   });
-  await waitFor(async () => (await query(url, 'select id from builds where complete_at is null')).length === 1, { timeoutMs: 20_000 });
+  await waitFor(
+    async () => (await query(url, 'select id from builds where complete_at is null')).length === 1,
+    { timeoutMs: 20_000 },
+  );
   const killed = Date.now();
   m1.proc.kill('SIGKILL');
-  await waitFor(async () => (await query(url, 'select id from buildrequests where claimed_by_masterid is null and complete = 0')).length === 1, {
-    timeoutMs: 60_000,
-    intervalMs: 50,
-  });
+  await waitFor(
+    async () =>
+      (
+        await query(
+          url,
+          'select id from buildrequests where claimed_by_masterid is null and complete = 0',
+        )
+      ).length === 1,
+    {
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    },
+  );
   const requeuedMs = Date.now() - killed;
   for (const w of workers) w.stop();
   for (const m of masters) await m.proc.stop();
@@ -208,7 +283,8 @@ try {
 }
 
 if (args.includes('--write')) {
-  const cpu = fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  const cpu =
+    fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
   const section = `<!-- multi-master:start -->
 ## Several masters on PostgreSQL (\`node bench/multi-master/bench.mjs --write\`)
 

@@ -20,7 +20,13 @@ export function startFastWorker({ masters, name, password }) {
       onRequest: (frame) => {
         switch (frame.op) {
           case 'get_worker_info':
-            return { basedir: `/tmp/fast/${name}`, system: 'posix', version: 'fast-bench', environ: {}, worker_commands: {} };
+            return {
+              basedir: `/tmp/fast/${name}`,
+              system: 'posix',
+              version: 'fast-bench',
+              environ: {},
+              worker_commands: {},
+            };
           case 'start_command': {
             const id = frame.command_id;
             const command = JSON.stringify(frame.args?.command ?? '');
@@ -29,7 +35,13 @@ export function startFastWorker({ masters, name, password }) {
               if (frame.command_name === 'stat') {
                 void peer.request('update', { command_id: id, args: [['rc', 1]] });
               } else {
-                void peer.request('update', { command_id: id, args: [['rc', 0], ['elapsed', 0]] });
+                void peer.request('update', {
+                  command_id: id,
+                  args: [
+                    ['rc', 0],
+                    ['elapsed', 0],
+                  ],
+                });
               }
               void peer.request('complete', { command_id: id, args: null });
             });
