@@ -226,9 +226,7 @@ describe('change hooks', () => {
     expect((await sent.exited).code).toBe(0);
     expect(sent.output()).toContain('1 change(s) found');
     const [docs] = await f.waitForBuilds('docs', 1);
-    expect(await f.stepLog(Number(docs?.buildid), 'show')).toContain(
-      'docs main d0c5 ticket=DOC-7',
-    );
+    expect(await f.stepLog(Number(docs?.buildid), 'show')).toContain('docs main d0c5 ticket=DOC-7');
     const { items } = await f.master.data.changes.list(EMPTY_SPEC);
     expect(items.at(-1)).toMatchObject({
       author: 'dev <dev@example.invalid>',

@@ -1148,7 +1148,7 @@ export const triggerSchema = strictObject({
 }).transform((step, ctx): TriggerStepConfig => {
   const stamps = step.sourceStamps ?? [];
   if (stamps.length > 0 && step.updateSourceStamp !== undefined) {
-    report(ctx, "give either sourceStamps or updateSourceStamp, not both", step.updateSourceStamp, [
+    report(ctx, 'give either sourceStamps or updateSourceStamp, not both', step.updateSourceStamp, [
       'updateSourceStamp',
     ]);
   }
@@ -1373,7 +1373,11 @@ const intParameterSchema = strictObject({
   type: z.literal('int'),
   ...parameterShape,
   default: z.number().int().optional(),
-}).transform((p): ForceParameter => ({ type: 'int', ...parameterBase(p), default: p.default ?? 0 }));
+}).transform((p): ForceParameter => ({
+  type: 'int',
+  ...parameterBase(p),
+  default: p.default ?? 0,
+}));
 
 const boolParameterSchema = strictObject({
   type: z.literal('bool'),
@@ -1410,7 +1414,14 @@ const choiceParameterSchema = strictObject({
       report(ctx, `"${item}" is not one of the choices`, item, ['default']);
     }
   }
-  return { type: 'choice', ...parameterBase(p), choices: p.choices, default: value, strict, multiple };
+  return {
+    type: 'choice',
+    ...parameterBase(p),
+    choices: p.choices,
+    default: value,
+    strict,
+    multiple,
+  };
 });
 
 const fixedParameterSchema = strictObject({
@@ -1491,10 +1502,29 @@ function codebaseField(
   if (value === null) return null;
   const label = `${name.charAt(0).toUpperCase()}${name.slice(1)}:`;
   if (value === undefined) {
-    return { type: 'string', name, label, tablabel: label, required: false, hide: false, default: '', regex: null, maxsize: null, size: 10 };
+    return {
+      type: 'string',
+      name,
+      label,
+      tablabel: label,
+      required: false,
+      hide: false,
+      default: '',
+      regex: null,
+      maxsize: null,
+      size: 10,
+    };
   }
   if (typeof value === 'string') {
-    return { type: 'fixed', name, label: name, tablabel: name, required: false, hide: true, default: value };
+    return {
+      type: 'fixed',
+      name,
+      label: name,
+      tablabel: name,
+      required: false,
+      hide: true,
+      default: value,
+    };
   }
   const parsed = parseInto(forceParameterValue, value, ctx, [name]);
   if (parsed && parsed.name !== name) {
@@ -1509,7 +1539,11 @@ function codebaseField(
 const forceCodebase = z.unknown().transform((value, ctx): ForceCodebaseConfig => {
   const input = typeof value === 'string' ? { codebase: value } : value;
   if (!isPlainObject(input)) {
-    report(ctx, `expected a codebase name or { codebase, branch?, revision?, repository?, project? }, got ${describeValue(value)}`, value);
+    report(
+      ctx,
+      `expected a codebase name or { codebase, branch?, revision?, repository?, project? }, got ${describeValue(value)}`,
+      value,
+    );
     return z.NEVER;
   }
   for (const key of Object.keys(input)) {
@@ -1525,10 +1559,16 @@ const forceCodebase = z.unknown().transform((value, ctx): ForceCodebaseConfig =>
   }
   const codebase = input.codebase;
   if (typeof codebase !== 'string') {
-    report(ctx, `${MISSING_FIELD} (expected the codebase's name, "" for the default one)`, codebase, ['codebase']);
+    report(
+      ctx,
+      `${MISSING_FIELD} (expected the codebase's name, "" for the default one)`,
+      codebase,
+      ['codebase'],
+    );
     return z.NEVER;
   }
-  const label = typeof input.label === 'string' ? input.label : codebase === '' ? '' : `Codebase: ${codebase}`;
+  const label =
+    typeof input.label === 'string' ? input.label : codebase === '' ? '' : `Codebase: ${codebase}`;
   const fields = CODEBASE_FIELDS.map((name) => codebaseField(name, input[name], ctx)).filter(
     (field): field is ForceParameter => field !== null,
   );
@@ -1547,12 +1587,19 @@ export const forceSchedulerSchema = strictObject({
   properties: z.array(forceParameterValue).optional(),
 }).transform((scheduler, ctx): ForceSchedulerConfig => {
   const codebases = scheduler.codebases ?? [
-    { codebase: '', label: '', fields: CODEBASE_FIELDS.map((name) => codebaseField(name, undefined, ctx) as ForceParameter) },
+    {
+      codebase: '',
+      label: '',
+      fields: CODEBASE_FIELDS.map((name) => codebaseField(name, undefined, ctx) as ForceParameter),
+    },
   ];
   const seen = new Set<string>();
   codebases.forEach((codebase, index) => {
     if (seen.has(codebase.codebase)) {
-      report(ctx, `codebase "${codebase.codebase}" is listed twice`, codebase.codebase, ['codebases', index]);
+      report(ctx, `codebase "${codebase.codebase}" is listed twice`, codebase.codebase, [
+        'codebases',
+        index,
+      ]);
     }
     seen.add(codebase.codebase);
   });
@@ -1573,11 +1620,15 @@ export const forceSchedulerSchema = strictObject({
 // Change sources and schedulers (change filters, codebases, timers)
 // ---------------------------------------------------------------------------------------
 
-const stringList = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
+const stringList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
 const nullableStringList = z
   .union([z.string(), z.null(), z.array(z.string().nullable())])
   .transform((v) => (Array.isArray(v) ? v : [v]));
-const regexList = z.union([regexText, z.array(regexText)]).transform((v) => (Array.isArray(v) ? v : [v]));
+const regexList = z
+  .union([regexText, z.array(regexText)])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
 
 const FILTER_FIELDS = ['project', 'repository', 'branch', 'category', 'codebase'] as const;
 
@@ -1619,8 +1670,15 @@ export const changeFilterSchema = strictObject(changeFilterShape).transform(
       const notEq = filter[`${field}NotEq`];
       const re = filter[`${field}Re`];
       const notRe = filter[`${field}NotRe`];
-      if (eq === undefined && notEq === undefined && re === undefined && notRe === undefined) continue;
-      conditions.push({ field, eq: eq ?? null, notEq: notEq ?? null, re: re ?? null, notRe: notRe ?? null });
+      if (eq === undefined && notEq === undefined && re === undefined && notRe === undefined)
+        continue;
+      conditions.push({
+        field,
+        eq: eq ?? null,
+        notEq: notEq ?? null,
+        re: re ?? null,
+        notRe: notRe ?? null,
+      });
     }
     const names = new Set([
       ...Object.keys(filter.propertyEq ?? {}),
@@ -1669,9 +1727,14 @@ const codebasesSchema = z
       ? input.map((name) => [name, { repository: '', branch: null, revision: null }])
       : Object.entries(input).map(([name, cb]) => [
           name,
-          { repository: cb.repository ?? '', branch: cb.branch ?? null, revision: cb.revision ?? null },
+          {
+            repository: cb.repository ?? '',
+            branch: cb.branch ?? null,
+            revision: cb.revision ?? null,
+          },
         ]);
-    if (entries.length === 0) report(ctx, 'must name at least one codebase ("" is the default one)', input);
+    if (entries.length === 0)
+      report(ctx, 'must name at least one codebase ("" is the default one)', input);
     entries.forEach(([name], index) => {
       if (entries.findIndex(([other]) => other === name) !== index) {
         report(ctx, `codebase "${name}" is listed twice`, name, [index]);
@@ -1715,7 +1778,10 @@ function withBranches(
   if (branches === undefined) return base;
   return {
     type: 'changeFilter',
-    conditions: [...base.conditions, { field: 'branch', eq: branches, notEq: null, re: null, notRe: null }],
+    conditions: [
+      ...base.conditions,
+      { field: 'branch', eq: branches, notEq: null, re: null, notRe: null },
+    ],
   };
 }
 
@@ -1738,10 +1804,17 @@ export const singleBranchSchedulerSchema = strictObject({
   branch: z.string().nullable().optional(),
 }).transform((s, ctx): SingleBranchSchedulerConfig => {
   if (s.branch === undefined && s.changeFilter === undefined) {
-    report(ctx, `${MISSING_FIELD} (give the branch to follow, or a changeFilter)`, undefined, ['branch']);
+    report(ctx, `${MISSING_FIELD} (give the branch to follow, or a changeFilter)`, undefined, [
+      'branch',
+    ]);
   }
   if (s.branch !== undefined && s.changeFilter !== undefined) {
-    report(ctx, 'give either branch or changeFilter, not both (put the branch in the filter)', s.branch, ['branch']);
+    report(
+      ctx,
+      'give either branch or changeFilter, not both (put the branch in the filter)',
+      s.branch,
+      ['branch'],
+    );
   }
   return {
     type: 'singleBranch',
@@ -1760,7 +1833,12 @@ export const anyBranchSchedulerSchema = strictObject({
   branches: z.array(z.string().nullable()).min(1).optional(),
 }).transform((s, ctx): AnyBranchSchedulerConfig => {
   if (s.branches !== undefined && s.changeFilter !== undefined) {
-    report(ctx, 'give either branches or changeFilter, not both (put the branches in the filter)', s.branches, ['branches']);
+    report(
+      ctx,
+      'give either branches or changeFilter, not both (put the branches in the filter)',
+      s.branches,
+      ['branches'],
+    );
   }
   return {
     type: 'anyBranch',
@@ -1811,7 +1889,9 @@ export const periodicSchedulerSchema = strictObject({
 }).transform((s, ctx): PeriodicSchedulerConfig => {
   const timer = s.periodicBuildTimer;
   if (timer === undefined) {
-    report(ctx, `${MISSING_FIELD} (expected a duration such as "1h")`, undefined, ['periodicBuildTimer']);
+    report(ctx, `${MISSING_FIELD} (expected a duration such as "1h")`, undefined, [
+      'periodicBuildTimer',
+    ]);
   } else if (timer !== null && timer <= 0) {
     report(ctx, 'must be longer than 0', timer, ['periodicBuildTimer']);
   }
@@ -1823,7 +1903,11 @@ export const periodicSchedulerSchema = strictObject({
   };
 });
 
-const cronField = z.union([z.string().min(1), z.number().int().min(0), z.array(z.number().int().min(0)).min(1)]);
+const cronField = z.union([
+  z.string().min(1),
+  z.number().int().min(0),
+  z.array(z.number().int().min(0)).min(1),
+]);
 
 export const nightlySchedulerSchema = strictObject({
   type: z.literal('nightly'),
@@ -1844,7 +1928,12 @@ export const nightlySchedulerSchema = strictObject({
     ...(s.dayOfWeek === undefined ? {} : { dayOfWeek: s.dayOfWeek }),
   };
   if (s.cron !== undefined && Object.keys(fields).length > 0) {
-    report(ctx, `give either cron or the fields (${Object.keys(fields).join(', ')}), not both`, s.cron, ['cron']);
+    report(
+      ctx,
+      `give either cron or the fields (${Object.keys(fields).join(', ')}), not both`,
+      s.cron,
+      ['cron'],
+    );
   }
   const cron = s.cron ?? cronFromFields(fields);
   try {
@@ -1898,7 +1987,11 @@ const gitPollerBranches = z.unknown().transform((value, ctx): GitPollerBranches 
     return { kind: 'list', names: value as string[] };
   }
   const pattern =
-    typeof value === 'string' ? value : isPlainObject(value) && Object.keys(value).length === 1 ? value.match : undefined;
+    typeof value === 'string'
+      ? value
+      : isPlainObject(value) && Object.keys(value).length === 1
+        ? value.match
+        : undefined;
   if (typeof pattern === 'string' && pattern !== '') {
     try {
       new RegExp(pattern, 'u');
@@ -1941,14 +2034,17 @@ export const gitPollerSchema = strictObject({
     report(ctx, 'onlyTags follows tags: leave out branch and branches', true, ['onlyTags']);
   }
   const interval = poller.pollInterval ?? defaults.pollIntervalMs;
-  if (interval !== null && interval <= 0) report(ctx, 'must be longer than 0', interval, ['pollInterval']);
+  if (interval !== null && interval <= 0)
+    report(ctx, 'must be longer than 0', interval, ['pollInterval']);
   return {
     type: 'gitPoller',
     name: poller.name ?? poller.repourl,
     repourl: poller.repourl,
     branches:
       poller.branches ??
-      (poller.branch !== undefined ? { kind: 'list', names: [poller.branch] } : { kind: 'list', names: [...defaults.branches] }),
+      (poller.branch !== undefined
+        ? { kind: 'list', names: [poller.branch] }
+        : { kind: 'list', names: [...defaults.branches] }),
     onlyTags: poller.onlyTags ?? false,
     pollInterval: interval ?? defaults.pollIntervalMs,
     pollAtLaunch: poller.pollAtLaunch ?? false,
@@ -1977,7 +2073,9 @@ export const changeHooksSchema = strictObject({
     codebase: z.string().optional(),
   }).optional(),
   base: strictObject({
-    auth: strictObject({ username: nonEmptyString, password: nonEmptyString }).nullable().optional(),
+    auth: strictObject({ username: nonEmptyString, password: nonEmptyString })
+      .nullable()
+      .optional(),
   }).optional(),
 }).transform((hooks, ctx): ChangeHooksConfig => {
   const github = hooks.github;

@@ -413,7 +413,10 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
     if (scheduler.type === 'dependent' && typeof scheduler.upstream === 'string') {
       const upstream = scheduler.upstream;
       if (upstream === scheduler.name) {
-        problems.push({ path: [...path, 'upstream'], message: 'a scheduler cannot depend on itself' });
+        problems.push({
+          path: [...path, 'upstream'],
+          message: 'a scheduler cannot depend on itself',
+        });
       } else if (!schedulerNames.includes(upstream)) {
         problems.push({
           path: [...path, 'upstream'],
@@ -427,10 +430,16 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
 }
 
 /** Change source names, and the `trigger` steps' schedulers (must be `triggerable`). */
-function changeSourceProblems(raw: unknown, schedulers: unknown[], builders: unknown[]): RawProblem[] {
+function changeSourceProblems(
+  raw: unknown,
+  schedulers: unknown[],
+  builders: unknown[],
+): RawProblem[] {
   const problems: RawProblem[] = [];
   const sources = rawList(raw, 'changeSources').map((source) =>
-    isPlainObject(source) && source.name === undefined ? { ...source, name: source.repourl } : source,
+    isPlainObject(source) && source.name === undefined
+      ? { ...source, name: source.repourl }
+      : source,
   );
   problems.push(...duplicateNames(sources, ['changeSources'], 'change source'));
   const triggerables = namesOf(schedulers, 'triggerable').filter((name) =>
