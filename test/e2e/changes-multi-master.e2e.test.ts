@@ -113,6 +113,12 @@ describe('a git poller and its scheduler on two masters', () => {
     const after = await alive.get<{
       changesources: { master: { name: string } | null }[];
     }>('/changesources');
+    const { schedulers } = await alive.get<{
+      schedulers: { name: string; master: { name: string } | null }[];
+    }>('/schedulers');
+    expect(schedulers.map((x) => [x.name, x.master?.name])).toEqual([
+      ['main', holder === 'master-a' ? 'master-b' : 'master-a'],
+    ]);
     expect(after.changesources[0]?.master?.name).toBe(
       holder === 'master-a' ? 'master-b' : 'master-a',
     );

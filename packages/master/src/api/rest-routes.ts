@@ -481,12 +481,18 @@ export function registerRestRoutes(
   // ---- schedulers (this master's, from its config: ids are positions in the config) ----
   const schedulers = async () => {
     const masters = new Map((await data.masters.list()).map((m) => [m.masterid, m]));
-    return control.configuredSchedulers().map((s, i) => ({
-      schedulerid: i + 1,
-      name: s.name,
-      enabled: s.enabled,
-      master: masters.get(s.masterid) ?? null,
-    }));
+    return Promise.all(
+      control.configuredSchedulers().map(async (s, i) => {
+        // Change-based and timed schedulers run where their lease is; the others here.
+        const holder = await data.leases.holder(`scheduler:${s.name}`);
+        return {
+          schedulerid: i + 1,
+          name: s.name,
+          enabled: s.enabled,
+          master: masters.get(holder?.masterid ?? s.masterid) ?? null,
+        };
+      }),
+    );
   };
   list(['/schedulers', '/masters/n:masterid/schedulers'], 'scheduler', async (p, s) =>
     inMemory(
