@@ -19,7 +19,7 @@ import type { TriggerServices } from '../steps/trigger.js';
 import { GitPoller } from '../changes/git-poller.js';
 import { BasicScheduler } from './basic-schedulers.js';
 import { SerialQueue } from './change-consumer.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { DependentScheduler } from './dependent.js';
 import { TimedScheduler } from './timed-schedulers.js';
 import { TriggerableScheduler, waitForBuildset } from './triggerable.js';
@@ -29,40 +29,69 @@ interface Activatable {
   deactivate(): Promise<void>;
 }
 
-/** A singleton service whose instance a reload may replace. */
+/**
+ * A singleton service whose instance a reload may replace. An activation that fails (the
+ * database is unreachable) is retried every 5 s while the slot should run, since the
+ * lease is still held here and no other master would run it.
+ */
 class Slot implements SingletonService {
   private running = false;
+  private active = false;
+  private retry: TimerHandle | null = null;
   private readonly queue = new SerialQueue();
 
   constructor(
     readonly name: string,
     public instance: Activatable,
     public key: string,
+    private readonly clock: Clock,
+    private readonly log: Logger,
   ) {}
 
   start(): Promise<void> {
     return this.queue.run(async () => {
       this.running = true;
-      await this.instance.activate();
+      await this.activate();
     });
   }
 
   stop(): Promise<void> {
     return this.queue.run(async () => {
-      if (!this.running) return;
       this.running = false;
+      this.retry?.cancel();
+      this.retry = null;
+      if (!this.active) return;
+      this.active = false;
       await this.instance.deactivate();
     });
   }
 
   replace(instance: Activatable, key: string): Promise<void> {
     return this.queue.run(async () => {
-      const wasRunning = this.running;
-      if (wasRunning) await this.instance.deactivate();
+      if (this.active) {
+        this.active = false;
+        await this.instance.deactivate();
+      }
       this.instance = instance;
       this.key = key;
-      if (wasRunning) await instance.activate();
+      if (this.running) await this.activate();
     });
+  }
+
+  private async activate(): Promise<void> {
+    if (this.active || !this.running) return;
+    try {
+      await this.instance.activate();
+      this.active = true;
+    } catch (error) {
+      this.log.error(
+        { err: error, service: this.name },
+        `${this.name} could not start; trying again in 5 s`,
+      );
+      await this.instance.deactivate().catch(() => undefined);
+      this.retry?.cancel();
+      this.retry = this.clock.setTimeout(() => this.queue.run(() => this.activate()), 5_000);
+    }
   }
 }
 
@@ -148,7 +177,7 @@ export class SchedulerManager {
     for (const [name, { key, make }] of wanted) {
       const slot = this.slots.get(name);
       if (!slot) {
-        this.slots.set(name, new Slot(name, make(), key));
+        this.slots.set(name, new Slot(name, make(), key, this.clock, this.deps.log));
       } else if (slot.key !== key) {
         await slot.replace(make(), key);
       } else if (slot.instance instanceof GitPoller) {
