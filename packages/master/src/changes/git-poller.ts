@@ -14,11 +14,14 @@
  *
  * A failing `git` (network, bad URL, missing program) is logged and the poll retried with
  * a doubling delay (5 s, 10 s, … up to the larger of the interval and 30 minutes); it
- * never stops the master. One poll at a time; `stop()` kills a running git and waits.
+ * never stops the master. One poll at a time, and one at a time per work directory among
+ * the pollers of this process (they share `gitpoller-work` by default); `stop()` kills a
+ * running git and waits.
  * Runs on one master at a time (singleton `changesource:<name>`). States: stopped →
  * waiting ⇄ polling → stopped.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { GitPollerConfig } from '../config/change-types.js';
@@ -29,6 +32,7 @@ import type { Logger } from '../logger.js';
 import type { SingletonService } from '../process/singleton-services.js';
 import { systemClock, type Clock, type TimerHandle } from '../schedulers/clock.js';
 import { startMatcher } from '../schedulers/change-filter.js';
+import { SerialQueue } from '../schedulers/change-consumer.js';
 
 export interface GitPollerDeps {
   data: DataApi;
@@ -54,6 +58,15 @@ export class GitCommandError extends Error {
 
 type LastRev = Record<string, string>;
 
+/** One queue per work directory in this process (module state: pollers come and go). */
+const workdirQueues = new Map<string, SerialQueue>();
+
+function workdirQueue(workdir: string): SerialQueue {
+  let queue = workdirQueues.get(workdir);
+  if (!queue) workdirQueues.set(workdir, (queue = new SerialQueue()));
+  return queue;
+}
+
 const RETRY_BASE_MS = 5_000;
 const RETRY_CAP_MS = 30 * 60_000;
 
@@ -70,6 +83,8 @@ export class GitPoller {
   lastError: string | null = null;
   /** Polls that finished (good or not), for tests. */
   polls = 0;
+  /** Polls that succeeded, for tests. */
+  successes = 0;
 
   constructor(
     readonly config: GitPollerConfig,
@@ -142,7 +157,11 @@ export class GitPoller {
   private async runPoll(): Promise<void> {
     this.abort = new AbortController();
     try {
-      await this.poll(this.abort.signal);
+      const signal = this.abort.signal;
+      // Pollers sharing a work directory (the default) take turns: git locks its config
+      // and refs, and two fetches into one repository would fail each other.
+      await workdirQueue(this.workdir).run(() => this.poll(signal));
+      this.successes += 1;
       if (this.failures > 0) {
         this.deps.log.info(
           { changeSource: this.name },
@@ -216,7 +235,9 @@ export class GitPoller {
     const { data } = this.deps;
     const workdir = this.workdir;
     await mkdir(workdir, { recursive: true });
-    await this.git(['init', '--bare', '--quiet', workdir], signal);
+    if (!existsSync(path.join(workdir, 'HEAD'))) {
+      await this.git(['init', '--bare', '--quiet', workdir], signal);
+    }
     const listing = await this.git(['ls-remote', '--refs', this.config.repourl], signal);
     const remoteRefs = listing
       .split('\n')

@@ -17,7 +17,7 @@ import {
 import type { SchedulerConfig } from '../config/types.js';
 import { ManualClock } from './clock.js';
 import { SchedulerManager } from './scheduler-manager.js';
-import { TimedScheduler } from './timed-schedulers.js';
+import { type TimedScheduler } from './timed-schedulers.js';
 
 let handle: DatabaseHandle;
 let data: DataApi;
