@@ -19,7 +19,13 @@ export const RPC_METHOD_NOT_FOUND = -32601;
 export const RPC_INVALID_PARAMS = -32602;
 export const RPC_INTERNAL_ERROR = -32603;
 
-function rpcError(reply: FastifyReply, status: number, id: unknown, code: number, message: string) {
+export function rpcError(
+  reply: FastifyReply,
+  status: number,
+  id: unknown,
+  code: number,
+  message: string,
+) {
   return reply.code(status).send({ jsonrpc: '2.0', id: id ?? null, error: { code, message } });
 }
 
@@ -39,7 +45,8 @@ function parseCall(request: FastifyRequest): RpcCall | string {
   return { id: call.id, method: call.method, params: params as Record<string, unknown> };
 }
 
-async function handle(
+/** Answers one JSON-RPC call on `request` with the matching method of `methods`. */
+export async function handleRpc(
   request: FastifyRequest,
   reply: FastifyReply,
   methods: Record<string, (params: Record<string, unknown>) => Promise<unknown>>,
@@ -58,11 +65,10 @@ async function handle(
   }
   try {
     const result = await method(call.params);
-    return reply.send({ jsonrpc: '2.0', id: call.id ?? null, result });
+    return reply.send({ jsonrpc: '2.0', id: call.id ?? null, result: result ?? null });
   } catch (error) {
     if (error instanceof YardmasterError && error.httpStatus < 500) {
-      const code = error.httpStatus === 404 ? RPC_INVALID_PARAMS : RPC_INVALID_PARAMS;
-      return rpcError(reply, error.httpStatus, call.id, code, error.message);
+      return rpcError(reply, error.httpStatus, call.id, RPC_INVALID_PARAMS, error.message);
     }
     request.log.error({ err: error }, 'control call failed');
     return rpcError(
@@ -75,7 +81,7 @@ async function handle(
   }
 }
 
-function reasonOf(params: Record<string, unknown>, fallback: string): string {
+export function reasonOf(params: Record<string, unknown>, fallback: string): string {
   return typeof params.reason === 'string' && params.reason.trim() !== ''
     ? params.reason
     : fallback;
@@ -84,7 +90,7 @@ function reasonOf(params: Record<string, unknown>, fallback: string): string {
 export function registerControlRoutes(app: FastifyInstance, control: MasterControl): void {
   app.post('/api/v2/forceschedulers/:name', async (request, reply) => {
     const { name } = request.params as { name: string };
-    return handle(request, reply, {
+    return handleRpc(request, reply, {
       force: async (params) => {
         const owner = typeof params.owner === 'string' ? params.owner : null;
         const { buildsetid, buildrequestids } = await control.force(name, params, owner);
@@ -100,7 +106,7 @@ export function registerControlRoutes(app: FastifyInstance, control: MasterContr
     const { buildid } = request.params as { buildid: string };
     if (!/^\d+$/.test(buildid))
       return rpcError(reply, 400, null, RPC_INVALID_PARAMS, `invalid build id "${buildid}"`);
-    return handle(request, reply, {
+    return handleRpc(request, reply, {
       stop: async (params) => {
         await control.stopBuild(Number(buildid), reasonOf(params, 'stopped from the API'));
         return null;
