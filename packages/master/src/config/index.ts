@@ -3,46 +3,8 @@
  * (`export * from './config/index.js'`), so config files and the CLI import it from
  * '@yardmaster/master'.
  */
-export { defineConfig } from './define-config.js';
-export {
-  buildFactory,
-  builder,
-  directoryUpload,
-  fileDownload,
-  fileUpload,
-  forceScheduler,
-  git,
-  gitHubStatusPush,
-  gitLabStatusPush,
-  httpStatusPush,
-  interpolate,
-  kubernetesLatentWorker,
-  makeDirectory,
-  masterLock,
-  masterShellCommand,
-  removeDirectory,
-  renderer,
-  setProperty,
-  setPropertyFromCommand,
-  shellCommand,
-  shellSequence,
-  stringDownload,
-  worker,
-  workerLock,
-} from './factories.js';
-export {
-  anyBranchScheduler,
-  changeFilter,
-  dependent,
-  gitPoller,
-  nightly,
-  periodic,
-  singleBranchScheduler,
-  trigger,
-  triggerable,
-} from './change-factories.js';
-export { CONFIG_DEFAULTS } from './defaults.js';
-export { formatDuration, parseDuration } from './duration.js';
+// Everything a config file can import (the factories, defineConfig, durations, defaults).
+export * from './config-file-api.js';
 export { CONFIG_ERROR_CODES, ConfigError } from './config-error.js';
 export type { ConfigErrorCode, ConfigProblem } from './config-error.js';
 export { validateConfig } from './validate-config.js';

@@ -47,6 +47,41 @@ function temporaryBeside(file: string): string {
   );
 }
 
+/**
+ * The temporary file an upload writes to, beside its destination: `close` may be called any
+ * number of times (by the worker's close message and on every exit path), `discard` closes
+ * and removes it (after a rename into place there is nothing left to remove).
+ */
+class UploadFile {
+  private open = true;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: fs.promises.FileHandle,
+  ) {}
+
+  static async beside(destination: string): Promise<UploadFile> {
+    fs.mkdirSync(path.dirname(destination), { recursive: true });
+    const file = temporaryBeside(destination);
+    return new UploadFile(file, await fs.promises.open(file, 'w'));
+  }
+
+  readonly write = async (data: Buffer): Promise<void> => {
+    await this.handle.write(data);
+  };
+
+  readonly close = async (): Promise<void> => {
+    if (!this.open) return;
+    this.open = false;
+    await this.handle.close();
+  };
+
+  async discard(): Promise<void> {
+    await this.close();
+    fs.rmSync(this.path, { force: true });
+  }
+}
+
 abstract class TransferStep extends BuildStep {
   /** The file name the state string shows, once rendered. */
   protected shown: string | null = null;
@@ -67,6 +102,25 @@ abstract class TransferStep extends BuildStep {
     const file =
       this.shown ?? (typeof this.shownBefore === 'string' ? this.shownBefore : '<rendered>');
     return `${this.verb} ${path.posix.basename(file)}`;
+  }
+
+  /** Renders an upload's paths, adds its log and opens the temporary file it writes to. */
+  protected async startUpload(
+    runtime: StepRuntime,
+    workersrc: RenderableString,
+    masterdest: RenderableString,
+  ) {
+    const source = await renderStringAsync(workersrc, runtime);
+    const destination = masterFile(runtime, await renderStringAsync(masterdest, runtime));
+    this.shown = runtime.redact(source);
+    const log = await runtime.addLog('stdio');
+    const file = await UploadFile.beside(destination);
+    return {
+      workerPath: workerFile(runtime, this.transfer.workdir, source),
+      destination,
+      log,
+      file,
+    };
   }
 }
 
@@ -90,46 +144,31 @@ export class FileUploadStep extends TransferStep {
 
   async run(runtime: StepRuntime): Promise<Result> {
     const o = this.options;
-    const source = await renderStringAsync(o.workersrc, runtime);
-    const destination = masterFile(runtime, await renderStringAsync(o.masterdest, runtime));
-    this.shown = runtime.redact(source);
-    const log = await runtime.addLog('stdio');
-    fs.mkdirSync(path.dirname(destination), { recursive: true });
-    const temporary = temporaryBeside(destination);
-    const handle = await fs.promises.open(temporary, 'w');
-    let open = true;
+    const { workerPath, destination, log, file } = await this.startUpload(
+      runtime,
+      o.workersrc,
+      o.masterdest,
+    );
     const stamp: { times: [number, number] | null } = { times: null };
-    const close = async () => {
-      if (!open) return;
-      open = false;
-      await handle.close();
-    };
     try {
       const result = await runtime.runCommand(
         'upload_file',
-        {
-          path: workerFile(runtime, o.workdir, source),
-          maxsize: o.maxsize,
-          blocksize: o.blocksize,
-          keepstamp: o.keepstamp,
-        },
+        { path: workerPath, maxsize: o.maxsize, blocksize: o.blocksize, keepstamp: o.keepstamp },
         {
           log,
           sink: {
-            uploadWrite: async (data) => {
-              await handle.write(data);
-            },
-            uploadClose: close,
+            uploadWrite: file.write,
+            uploadClose: file.close,
             uploadUtime: (accessTime, modifiedTime) => {
               stamp.times = [accessTime, modifiedTime];
             },
           },
         },
       );
-      await close();
+      await file.close();
       const outcome = commandResult(result, runtime.stopping);
       if (outcome !== Results.SUCCESS) return outcome;
-      fs.renameSync(temporary, destination);
+      fs.renameSync(file.path, destination);
       if (o.mode !== null) fs.chmodSync(destination, o.mode);
       if (stamp.times !== null) {
         const [accessTime, modifiedTime] = stamp.times;
@@ -138,8 +177,7 @@ export class FileUploadStep extends TransferStep {
       if (o.url !== null) await runtime.addUrl(o.urlText ?? o.url, o.url);
       return Results.SUCCESS;
     } finally {
-      await close();
-      fs.rmSync(temporary, { force: true });
+      await file.discard();
     }
   }
 }
@@ -163,37 +201,22 @@ export class DirectoryUploadStep extends TransferStep {
 
   async run(runtime: StepRuntime): Promise<Result> {
     const o = this.options;
-    const source = await renderStringAsync(o.workersrc, runtime);
-    const destination = masterFile(runtime, await renderStringAsync(o.masterdest, runtime));
-    this.shown = runtime.redact(source);
-    const log = await runtime.addLog('stdio');
-    fs.mkdirSync(path.dirname(destination), { recursive: true });
-    const archive = temporaryBeside(destination);
-    const handle = await fs.promises.open(archive, 'w');
-    let open = true;
-    const close = async () => {
-      if (!open) return;
-      open = false;
-      await handle.close();
-    };
+    const { workerPath, destination, log, file } = await this.startUpload(
+      runtime,
+      o.workersrc,
+      o.masterdest,
+    );
     try {
       const result = await runtime.runCommand(
         'upload_directory',
-        {
-          path: workerFile(runtime, o.workdir, source),
-          maxsize: o.maxsize,
-          blocksize: o.blocksize,
-          compress: o.compress,
-        },
+        { path: workerPath, maxsize: o.maxsize, blocksize: o.blocksize, compress: o.compress },
         {
           log,
           sink: {
-            uploadWrite: async (data) => {
-              await handle.write(data);
-            },
+            uploadWrite: file.write,
             uploadUnpack: async () => {
-              await close();
-              const members = await extractArchive(archive, destination, o.compress);
+              await file.close();
+              const members = await extractArchive(file.path, destination, o.compress);
               log.addHeader(`unpacked ${members} entries into ${destination}`);
             },
           },
@@ -205,8 +228,7 @@ export class DirectoryUploadStep extends TransferStep {
       }
       return outcome;
     } finally {
-      await close();
-      fs.rmSync(archive, { force: true });
+      await file.discard();
     }
   }
 }
