@@ -36,9 +36,11 @@ Options (flag / environment variable):
   --name NAME          this master's name                 YARDMASTER_MASTER_NAME (default: host:basedir)
   --master-expiry SECS several masters: a master silent    YARDMASTER_MASTER_EXPIRY (default: 15)
                        this long is expired by the others
-  --drain-timeout SECS on SIGTERM, running builds get     YARDMASTER_DRAIN_TIMEOUT (default: none:
-                       this long to finish before they    interrupt and re-queue at once)
-                       are interrupted and re-queued
+  --drain-timeout SECS on SIGTERM, running builds get     YARDMASTER_DRAIN_TIMEOUT (default: 0)
+                       this long to finish before they
+                       are interrupted and re-queued;
+                       0: do not wait, interrupt them at
+                       once (they end RETRY and run again)
   -h, --help           show this help
 `;
 
@@ -46,6 +48,16 @@ export class UsageError extends YardmasterError {
   constructor(message: string) {
     super('usage', message);
   }
+}
+
+/** Seconds ≥ 0 (0 is meaningful: do not wait), in ms. */
+function secondsOrZero(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value.trim() === '' ? NaN : value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new UsageError(`${name} must be a number of seconds, 0 or more, got "${value}"`);
+  }
+  return n * 1000;
 }
 
 function port(name: string, value: string | undefined): number | undefined {
@@ -109,7 +121,7 @@ export function parseStartOptions(
       '--master-expiry',
       pick(v['master-expiry'], 'YARDMASTER_MASTER_EXPIRY'),
     ),
-    drainTimeoutMs: seconds(
+    drainTimeoutMs: secondsOrZero(
       '--drain-timeout',
       pick(v['drain-timeout'], 'YARDMASTER_DRAIN_TIMEOUT'),
     ),
