@@ -16,20 +16,17 @@
 import type { ChangeSchedulerConfig } from '../config/change-types.js';
 import type { ChangeEntity } from '../data/changes.js';
 import type { StateUpdate } from '../data/state.js';
-import type { SingletonService } from '../process/singleton-services.js';
-import { BaseScheduler, type SchedulerDeps } from './base-scheduler.js';
-import { ChangeConsumer, SerialQueue } from './change-consumer.js';
+import type { SchedulerDeps } from './base-scheduler.js';
+import { ChangeConsumer } from './change-consumer.js';
 import { filterChange, isImportant } from './change-filter.js';
 import type { TimerHandle } from './clock.js';
+import { ServiceScheduler } from './service-scheduler.js';
 
 export type BasicSchedulerConfig = ChangeSchedulerConfig & { type: 'singleBranch' | 'anyBranch' };
 
-export class BasicScheduler extends BaseScheduler {
-  private readonly queue = new SerialQueue();
+export class BasicScheduler extends ServiceScheduler {
   private consumer: ChangeConsumer | null = null;
-  private objectid = 0;
   private readonly timers = new Map<string, TimerHandle>();
-  private active = false;
 
   constructor(
     override readonly config: BasicSchedulerConfig,
@@ -43,18 +40,9 @@ export class BasicScheduler extends BaseScheduler {
     return this.config.type === 'singleBranch' ? 'SingleBranchScheduler' : 'AnyBranchScheduler';
   }
 
-  /** This scheduler as a singleton service: it runs on one master at a time. */
-  service(): SingletonService {
-    return {
-      name: `scheduler:${this.name}`,
-      start: () => this.activate(),
-      stop: () => this.deactivate(),
-    };
-  }
-
   async activate(): Promise<void> {
     const { data } = this.deps;
-    this.objectid = await data.state.objectId(this.name, this.className);
+    await this.loadObjectId();
     this.active = true;
     if (this.config.treeStableTimer !== null) {
       await this.queue.run(() => this.restartTimersFromClassified());

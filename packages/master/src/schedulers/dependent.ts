@@ -16,11 +16,10 @@
 import type { DependentSchedulerConfig } from '../config/change-types.js';
 import { StateConflictError, type StateUpdate } from '../data/state.js';
 import type { Subscription } from '../mq/bus.js';
-import type { SingletonService } from '../process/singleton-services.js';
 import { Results } from '../results.js';
-import { BaseScheduler, type SchedulerDeps } from './base-scheduler.js';
-import { SerialQueue } from './change-consumer.js';
+import type { SchedulerDeps } from './base-scheduler.js';
 import type { TimerHandle } from './clock.js';
+import { ServiceScheduler } from './service-scheduler.js';
 
 interface UpstreamState {
   after: number;
@@ -29,12 +28,9 @@ interface UpstreamState {
 
 const STATE = 'upstream';
 
-export class DependentScheduler extends BaseScheduler {
-  private readonly queue = new SerialQueue();
+export class DependentScheduler extends ServiceScheduler {
   private subscription: Subscription | null = null;
   private poll: TimerHandle | null = null;
-  private objectid = 0;
-  private active = false;
 
   constructor(
     override readonly config: DependentSchedulerConfig,
@@ -44,17 +40,13 @@ export class DependentScheduler extends BaseScheduler {
     super(config, deps);
   }
 
-  service(): SingletonService {
-    return {
-      name: `scheduler:${this.name}`,
-      start: () => this.activate(),
-      stop: () => this.deactivate(),
-    };
+  get className(): string {
+    return 'Dependent';
   }
 
   async activate(): Promise<void> {
     const { data } = this.deps;
-    this.objectid = await data.state.objectId(this.name, 'Dependent');
+    await this.loadObjectId();
     if ((await data.state.get(this.objectid, STATE)) === undefined) {
       const initial: UpstreamState = { after: await data.schedulers.lastBuildsetid(), done: [] };
       await data.state

@@ -19,21 +19,18 @@
 import type { NightlySchedulerConfig, PeriodicSchedulerConfig } from '../config/change-types.js';
 import type { ChangeEntity } from '../data/changes.js';
 import { StateConflictError, type StateUpdate } from '../data/state.js';
-import type { SingletonService } from '../process/singleton-services.js';
-import { BaseScheduler, type SchedulerDeps } from './base-scheduler.js';
-import { ChangeConsumer, SerialQueue } from './change-consumer.js';
+import type { SchedulerDeps } from './base-scheduler.js';
+import { ChangeConsumer } from './change-consumer.js';
 import { filterChange, isImportant } from './change-filter.js';
 import type { TimerHandle } from './clock.js';
+import { ServiceScheduler } from './service-scheduler.js';
 import { nextCronTime, parseCron, type CronSchedule } from './cron.js';
 
 export type TimedConfig = PeriodicSchedulerConfig | NightlySchedulerConfig;
 
-export class TimedScheduler extends BaseScheduler {
-  private readonly queue = new SerialQueue();
+export class TimedScheduler extends ServiceScheduler {
   private consumer: ChangeConsumer | null = null;
-  private objectid = 0;
   private timer: TimerHandle | null = null;
-  private active = false;
   private lastActuated: number | null = null;
   private readonly cron: CronSchedule | null;
   /** When the armed timer fires (epoch ms), for tests and the API. */
@@ -52,17 +49,9 @@ export class TimedScheduler extends BaseScheduler {
     return this.config.type === 'nightly' ? 'Nightly' : 'Periodic';
   }
 
-  service(): SingletonService {
-    return {
-      name: `scheduler:${this.name}`,
-      start: () => this.activate(),
-      stop: () => this.deactivate(),
-    };
-  }
-
   async activate(): Promise<void> {
     const { data } = this.deps;
-    this.objectid = await data.state.objectId(this.name, this.className);
+    await this.loadObjectId();
     this.active = true;
     const last = await data.state.get(this.objectid, 'last_build');
     this.lastActuated = typeof last === 'number' ? last : null;
