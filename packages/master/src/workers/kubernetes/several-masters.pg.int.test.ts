@@ -2,12 +2,18 @@
  * Two masters, one cluster: the lease holder starts the pods, the pods connect to the other
  * master (as they would through a Service), which accepts them (their credentials are in
  * its pod cache), runs the builds and deletes the pods. When the lease holder stops, the
- * other master takes the lease over and starts pods itself.
+ * other master takes the lease over and starts pods itself. On PostgreSQL (the run's server,
+ * a fresh database), as several masters are deployed.
  */
-import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FakeKubernetes, freePort, makeTempDir, waitFor } from '@yardmaster/testkit';
+import {
+  FakeKubernetes,
+  freePort,
+  freshPostgresDatabase,
+  makeTempDir,
+  waitFor,
+} from '@yardmaster/testkit';
 import { Master } from '../../master.js';
 import {
   buildFactory,
@@ -32,6 +38,7 @@ describe('several masters', () => {
   it('share one latent worker: one starts pods, the one they connect to runs and deletes them', async () => {
     fake = await new FakeKubernetes().start();
     const basedir = await makeTempDir('ym-k8s-ha-');
+    const dbUrl = await freshPostgresDatabase();
     const portA = await freePort();
     const config = validateConfig(
       {
@@ -66,7 +73,7 @@ describe('several masters', () => {
         webHost: '127.0.0.1',
         workerPort,
         workerHost: '127.0.0.1',
-        dbUrl: `sqlite:///${path.join(basedir, 'state.sqlite')}`,
+        dbUrl,
         masterName: name,
         logger: pino({ level: process.env.YARDMASTER_TEST_LOG ?? 'silent' }),
       });
