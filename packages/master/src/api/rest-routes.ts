@@ -24,13 +24,31 @@ import { PathRouter, splitPath, type PathParams } from './path-router.js';
 import { parseResultSpec, type Query } from './query-options.js';
 import { collection, inMemory, single, toJson } from './respond.js';
 import type { MasterControl } from './control.js';
+import type { ResponseCache, Topic } from './response-cache.js';
 
 /** Returned by an endpoint that has already sent its own response (a raw log). */
 const SENT = Symbol('sent');
 
+/**
+ * A cacheable route: the bus events that change its responses, and which queries may be
+ * cached (api/response-cache.ts; build properties change without an event, so a query
+ * asking for them is never cached).
+ */
+interface CachePolicy {
+  topic: Topic;
+  when: (spec: ResultSpec) => boolean;
+}
+
+/** Every write to the builds table publishes one of these, after it commits. */
+const BUILDS_CACHE: CachePolicy = {
+  topic: [['builds', '*', '*']],
+  when: (spec) => spec.properties.length === 0,
+};
+
 interface Endpoint {
   type: EntityType;
   collection: boolean;
+  cache?: CachePolicy;
   run(params: PathParams, spec: ResultSpec, reply: FastifyReply): Promise<object | typeof SENT>;
 }
 
@@ -80,6 +98,7 @@ export function registerRestRoutes(
   app: FastifyInstance,
   data: DataApi,
   control: MasterControl,
+  cache?: ResponseCache,
 ): void {
   const router = new PathRouter<Endpoint>();
 
@@ -87,12 +106,14 @@ export function registerRestRoutes(
     patterns: string[],
     typeName: EntityTypeName,
     fetch: (p: PathParams, s: ResultSpec) => Promise<Listing>,
+    cachePolicy?: CachePolicy,
   ) => {
     const type: EntityType = ENTITY_TYPES[typeName];
     for (const pattern of patterns) {
       router.add(pattern, {
         type,
         collection: true,
+        ...(cachePolicy ? { cache: cachePolicy } : {}),
         run: async (p, s) => {
           const { items, total } = await fetch(p, s);
           return collection(type.plural, items, s, total);
@@ -236,7 +257,7 @@ export function registerRestRoutes(
   );
 
   // ---- builds ----
-  list(['/builds'], 'build', (_p, s) => data.builds.list(s));
+  list(['/builds'], 'build', (_p, s) => data.builds.list(s), BUILDS_CACHE);
   list(['/builders/k:builder/builds'], 'build', async (p, s) => {
     const builder = await builderOf(p);
     // As Buildbot: an unknown builder has no builds (an empty list, not a 404).
@@ -244,11 +265,17 @@ export function registerRestRoutes(
       ? data.builds.list(s, { builderid: builder.builderid })
       : { items: [], total: 0 };
   });
-  list(['/buildrequests/n:buildrequestid/builds'], 'build', (p, s) =>
-    data.builds.list(s, { buildrequestid: num(p, 'buildrequestid') }),
+  list(
+    ['/buildrequests/n:buildrequestid/builds'],
+    'build',
+    (p, s) => data.builds.list(s, { buildrequestid: num(p, 'buildrequestid') }),
+    BUILDS_CACHE,
   );
-  list(['/workers/n:workerid/builds'], 'build', (p, s) =>
-    data.builds.list(s, { workerid: num(p, 'workerid') }),
+  list(
+    ['/workers/n:workerid/builds'],
+    'build',
+    (p, s) => data.builds.list(s, { workerid: num(p, 'workerid') }),
+    BUILDS_CACHE,
   );
   // A change's builds: those whose buildset has the change's source stamp.
   list(['/changes/n:changeid/builds'], 'build', async (p, s) => {
@@ -291,6 +318,21 @@ export function registerRestRoutes(
     'buildset',
     async (p, s) => (await data.buildsets.list(s, { bsid: num(p, 'bsid') })).items[0],
     (p) => `buildset ${num(p, 'bsid')}`,
+  );
+  // Not in Buildbot 3.7: the buildset of a build's request (its reason and source stamps),
+  // by the build's own path, so a build page need not read build → request → buildset.
+  one(
+    BUILD_PATHS.map((b) => `${b}/buildset`),
+    'buildset',
+    async (p, s) => {
+      const build = await requireBuild(p);
+      const request = (
+        await data.buildsets.listRequests(EMPTY_SPEC, { buildrequestid: build.buildrequestid })
+      ).items[0];
+      if (!request) return undefined;
+      return (await data.buildsets.list(s, { bsid: request.buildsetid })).items[0];
+    },
+    (p) => `the buildset of ${describeBuild(p)}`,
   );
   list(['/sourcestamps'], 'sourcestamp', (_p, s) => data.buildsets.listSourcestamps(s));
   one(
@@ -354,6 +396,9 @@ export function registerRestRoutes(
   });
 
   // ---- steps ----
+  // Not in Buildbot 3.7: every build's steps, so a page can read the running steps of all
+  // running builds (`complete=false`) or of several builds (`buildid__in=`) at once.
+  list(['/steps'], 'step', (_p, s) => data.steps.list(s));
   list(
     BUILD_PATHS.map((b) => `${b}/steps`),
     'step',
@@ -368,6 +413,21 @@ export function registerRestRoutes(
     async (p, s) => data.logs.listFor(s, { stepid: (await requireStep(p)).stepid }),
   );
   one(LOG_PATHS, 'log', logOf, describeLog);
+  // Not in Buildbot 3.7: every log of a build's steps, read by the build's own path (a build
+  // page lists its steps' logs in the same round as the steps).
+  list(
+    BUILD_PATHS.map((b) => `${b}/logs`),
+    'log',
+    async (p, s) => {
+      const build = await requireBuild(p);
+      const stepids = (await data.steps.list(EMPTY_SPEC, { buildid: build.buildid })).items.map(
+        (step) => step.stepid,
+      );
+      if (stepids.length === 0) return { items: [], total: 0 };
+      const filter = { field: 'stepid', op: 'in' as const, values: stepids };
+      return data.logs.listFor({ ...s, filters: [...s.filters, filter] }, {});
+    },
+  );
   for (const pattern of LOG_PATHS) {
     router.add(`${pattern}/contents`, {
       type: ENTITY_TYPES.logchunk,
@@ -532,6 +592,8 @@ export function registerRestRoutes(
   );
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const cached = cache?.get(request.url);
+    if (cached) return reply.type('application/json; charset=utf-8').send(cached);
     const queryAt = request.url.indexOf('?');
     const pathname = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
     const rest = pathname.slice(API_PREFIX.length).replace(/^\//, '');
@@ -540,9 +602,16 @@ export function registerRestRoutes(
     if (!match) throw new NotFoundError(`Invalid path: ${rest}`);
     const endpoint = match.handler;
     const spec = parseResultSpec(request.query as Query, endpoint.type, endpoint.collection);
+    const policy = cache && endpoint.cache?.when(spec) ? endpoint.cache : undefined;
+    const ticket = policy ? cache?.begin(policy.topic) : undefined;
     const body = await endpoint.run(match.params, spec, reply);
     if (body === SENT) return reply;
-    return reply.type('application/json; charset=utf-8').send(toJson(body));
+    const json = toJson(body);
+    reply.type('application/json; charset=utf-8');
+    if (!ticket) return reply.send(json);
+    const bytes = Buffer.from(json);
+    cache?.store(request.url, ticket, bytes);
+    return reply.send(bytes);
   };
   app.get(API_PREFIX, handle);
   app.get(`${API_PREFIX}/*`, handle);

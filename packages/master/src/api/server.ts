@@ -18,6 +18,7 @@ import { YardmasterError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { MasterControl } from './control.js';
 import { registerRestRoutes } from './rest-routes.js';
+import { ResponseCache, type ResponseCacheOptions } from './response-cache.js';
 import { RPC_INVALID_REQUEST, RPC_PARSE_ERROR, registerControlRoutes } from './control-routes.js';
 import { LiveEvents } from './live-events.js';
 import { registerSseRoutes } from './sse-routes.js';
@@ -36,6 +37,11 @@ export interface ApiServerOptions {
   maxLiveEventBufferBytes?: number;
   /** Probes (/healthz, /readyz) and /metrics; left out, those routes are not served. */
   probes?: MasterProbes;
+  /**
+   * The REST response cache (api/response-cache.ts): its bounds, or one made by the caller
+   * (tests read its counters); `false` turns it off. The server closes it when it closes.
+   */
+  responseCache?: ResponseCache | ResponseCacheOptions | false;
 }
 
 function isJsonRpc(request: FastifyRequest): boolean {
@@ -101,12 +107,19 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
       ? {}
       : { maxBufferedBytes: options.maxLiveEventBufferBytes }),
   });
+  const cache =
+    options.responseCache === false
+      ? undefined
+      : options.responseCache instanceof ResponseCache
+        ? options.responseCache
+        : new ResponseCache(options.data.events, options.responseCache);
   app.addHook('preClose', (done) => {
     live.close();
+    cache?.close();
     done();
   });
 
-  registerRestRoutes(app, options.data, options.control);
+  registerRestRoutes(app, options.data, options.control, cache);
   registerControlRoutes(app, options.control);
   registerSseRoutes(app, live);
   attachWebSocket(app, live);
