@@ -47,6 +47,26 @@ describe('parseResultSpec (Buildbot query options)', () => {
     expect(spec.filters).toEqual([{ field: 'name', op: 'in', values: ['a,b'] }]);
   });
 
+  it('splits in/notin values on commas for integer fields only (our extension)', () => {
+    const spec = parseResultSpec(
+      { buildid__in: ['1,2', '3'], results__notin: '0,1', number: '4' },
+      builds,
+      true,
+    );
+    expect(spec.filters).toEqual([
+      { field: 'buildid', op: 'in', values: [1, 2, 3] },
+      { field: 'results', op: 'notin', values: [0, 1] },
+      { field: 'number', op: 'eq', values: [4] },
+    ]);
+    // eq keeps Buildbot's reading: "1,2" is not an integer.
+    expect(() => parseResultSpec({ buildid: '1,2' }, builds, true)).toThrow(
+      /"buildid".*"1,2" is not an integer/,
+    );
+    expect(() => parseResultSpec({ buildid__in: '1,,2' }, builds, true)).toThrow(
+      /"buildid__in".*"" is not an integer/,
+    );
+  });
+
   it.each([
     [{ field: 'nope' }, /field "nope"/],
     [{ order: 'nope' }, /order "nope"/],

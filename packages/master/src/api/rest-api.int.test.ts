@@ -167,7 +167,7 @@ describe('REST API v2 against a real master and worker', () => {
       expect(await notFound('/builders/1/nope')).toBe('Invalid path: builders/1/nope');
       expect(await notFound('/builds/abc')).toBe('Invalid path: builds/abc');
       expect(await notFound('/builders/')).toBe('Invalid path: builders/');
-      expect(await notFound('/steps')).toBe('Invalid path: steps');
+      expect(await notFound('/logs')).toBe('Invalid path: logs');
       const r = await f.get<{ error: { code: string; message: string } }>(
         '/api/v2/nope/deeper?limit=1',
       );
@@ -802,6 +802,133 @@ describe('REST API v2 against a real master and worker', () => {
       r = await f.rpc(`/api/v2/builds/${String(logsBuild.buildid)}`, 'explode', {});
       expect(r.status).toBe(400);
       expect(rpcError(r).code).toBe(-32601);
+    });
+  });
+
+  // Not in Buildbot 3.7 (decision 0011): /steps across builds, a build's buildset and logs.
+  describe('steps of several builds, a build’s buildset and logs (extensions)', () => {
+    const stepIds = async (pathname: string) => ids(pathname, 'steps', 'stepid');
+    const stepsOf = async (buildid: unknown) => stepIds(`/builds/${String(buildid)}/steps`);
+
+    it('/steps lists every build’s steps with query options and meta.total', async () => {
+      const builds = await ids('/builds?order=buildid', 'builds', 'buildid');
+      const every = (await Promise.all(builds.map(stepsOf))).flat();
+      const body = await list('/steps');
+      expect(body.meta.total).toBe(every.length);
+      expect((body.steps as Entity[]).map(keys)).toEqual(Array(every.length).fill(STEP_KEYS));
+      // Ordered by stepid: each build's steps in number order.
+      expect((body.steps as Entity[]).map((s) => s.stepid)).toEqual(
+        [...every].sort((a, b) => Number(a) - Number(b)),
+      );
+
+      const page = await list('/steps?order=-stepid&limit=2&offset=1&field=stepid&field=name');
+      expect(page.meta.total).toBe(every.length);
+      expect((page.steps as Entity[]).map(keys)).toEqual([
+        ['name', 'stepid'],
+        ['name', 'stepid'],
+      ]);
+      const descending = [...every].sort((a, b) => Number(b) - Number(a));
+      expect((page.steps as Entity[]).map((s) => s.stepid)).toEqual(descending.slice(1, 3));
+
+      const named = await items('/steps?name=fail&field=buildid&order=buildid', 'steps');
+      const logsBuilds = await ids('/builders/logs/builds?order=buildid', 'builds', 'buildid');
+      expect(named.map((s) => s.buildid)).toEqual(logsBuilds);
+      expect(await stepIds('/steps?results=2&complete=true')).toEqual(
+        await stepIds('/steps?results__eq=2'),
+      );
+    });
+
+    it('filters on several builds: buildid__in=a,b, Buildbot’s repeated buildid= and buildid__in=', async () => {
+      const a = noop[0]?.build.buildid;
+      const l = logsBuild.buildid;
+      const both = [...(await stepsOf(a)), ...(await stepsOf(l))];
+      expect(both).toHaveLength(5); // noop: worker_preparation, true; logs: + print, fail
+      expect(await stepIds(`/steps?buildid__in=${String(a)},${String(l)}`)).toEqual(both);
+      expect(await stepIds(`/steps?buildid=${String(a)}&buildid=${String(l)}`)).toEqual(both);
+      expect(await stepIds(`/steps?buildid__in=${String(a)}&buildid__in=${String(l)}`)).toEqual(
+        both,
+      );
+      expect((await list(`/steps?buildid__in=${String(l)},${String(a)}&limit=1`)).meta.total).toBe(
+        5,
+      );
+      const notA = await stepIds(`/steps?buildid__notin=${String(a)},999999&limit=1000`);
+      expect(notA.filter((id) => both.includes(id))).toEqual(both.slice(2)); // l's, not a's
+      expect(await stepIds('/steps?buildid__in=999998,999999')).toEqual([]);
+    });
+
+    it('complete=false is the running step of every running build', async () => {
+      expect(await list('/steps?complete=false')).toEqual({ steps: [], meta: { total: 0 } });
+      const brid = await f.force('sleepy');
+      const running = await f.buildOf(brid, false);
+      const nap = await waitFor(
+        async () =>
+          (await items('/steps?complete=false', 'steps')).find(
+            (s) => s.name === 'nap' && s.started_at !== null,
+          ),
+        { timeoutMs: 15_000, message: 'the nap step to start' },
+      );
+      expect(nap).toMatchObject({ buildid: running.buildid, complete: false, results: null });
+      expect(await stepIds('/steps?complete=false')).toEqual([nap.stepid]);
+      expect(await stepIds(`/builds/${String(running.buildid)}/steps?complete=false`)).toEqual([
+        nap.stepid,
+      ]);
+      expect(await stepIds('/steps?complete=true&name=nap')).not.toContain(nap.stepid);
+      const r = await f.rpc(`/api/v2/builds/${String(running.buildid)}`, 'stop', {});
+      expect(r.status, r.text).toBe(200);
+      await f.buildOf(brid);
+      expect(await stepIds('/steps?complete=false')).toEqual([]);
+      expect(await stepIds('/steps?complete=true&name=nap')).toContain(nap.stepid);
+    });
+
+    it('refuses bad filters on /steps with 400 naming the option', async () => {
+      expect(await bad('/steps?buildid__in=1,x')).toMatch(/"buildid__in".*"x" is not an integer/);
+      expect(await bad('/steps?buildid=1,2')).toMatch(/"buildid".*"1,2" is not an integer/);
+      expect(await bad('/steps?complete=maybe')).toMatch(/"complete".*not a boolean/);
+      expect(await bad('/steps?urls=x')).toMatch(/"urls".*cannot be filtered/);
+      expect(await bad('/steps?build=1')).toMatch(/unrecognized query parameter "build".*steps/);
+      expect(await bad('/steps?buildid__within=1')).toMatch(/unknown operator "within"/);
+      expect(await bad('/steps?order=-nope')).toMatch(/steps have no field "nope"/);
+      expect(await bad('/steps?limit=-1')).toMatch(/limit "-1"/);
+    });
+
+    it('a build’s buildset, by every build path', async () => {
+      const request = (await items(`/buildrequests/${logsBrid}`, 'buildrequests'))[0];
+      const bs = await items(`/buildsets/${String(request?.buildsetid)}`, 'buildsets');
+      expect(bs).toHaveLength(1);
+      expect(await items('/builders/logs/builds/1/buildset', 'buildsets')).toEqual(bs);
+      expect(await items(`/builders/${f.builderIds.logs}/builds/1/buildset`, 'buildsets')).toEqual(
+        bs,
+      );
+      const body = await list(`/builds/${String(logsBuild.buildid)}/buildset?field=reason`);
+      expect(body).toEqual({ buildsets: [{ reason: bs[0]?.reason }], meta: {} });
+      expect(await notFound('/builders/logs/builds/999/buildset')).toMatch(
+        /build 999 of builder "logs" not found/,
+      );
+      expect(await bad(`/builds/${String(logsBuild.buildid)}/buildset?bsid=1`)).toMatch(
+        /single buildset, not a collection/,
+      );
+    });
+
+    it('a build’s logs, every step’s, by every build path', async () => {
+      const id = String(logsBuild.buildid);
+      const steps = await items(`/builds/${id}/steps`, 'steps');
+      const perStep = (
+        await Promise.all(steps.map((s) => items(`/steps/${String(s.stepid)}/logs`, 'logs')))
+      ).flat();
+      expect(perStep.length).toBeGreaterThan(1);
+      const body = await list(`/builds/${id}/logs`);
+      expect(body.meta.total).toBe(perStep.length);
+      expect(body.logs).toEqual(perStep);
+      expect(await items('/builders/logs/builds/1/logs', 'logs')).toEqual(perStep);
+      const print = steps.find((s) => s.name === 'print');
+      expect(
+        await items(`/builders/logs/builds/1/logs?stepid=${String(print?.stepid)}`, 'logs'),
+      ).toEqual(perStep.filter((l) => l.stepid === print?.stepid));
+      expect(await ids(`/builds/${id}/logs?slug=nope`, 'logs', 'logid')).toEqual([]);
+      expect(await notFound('/builds/999999/logs')).toMatch(/build 999999 not found/);
+      expect(await bad(`/builds/${id}/logs?num_lines=many`)).toMatch(
+        /"num_lines".*"many" is not an integer/,
+      );
     });
   });
 });

@@ -2,7 +2,9 @@
  * The Data API v2 read paths (`GET /api/v2/...`), shaped like Buildbot 3.7's
  * (`buildbot/data/*.py`): every path of Buildbot's endpoints for builders, builds, build
  * requests, buildsets, workers, steps, logs (with `/contents` and `/raw`), changes, change
- * sources, masters, schedulers, force schedulers, source stamps and properties.
+ * sources, masters, schedulers, force schedulers, source stamps and properties. Beyond
+ * Buildbot (decision 0011, so a page needs one round of requests): `/steps` across builds,
+ * and a build's `/buildset` and `/logs` under every build path.
  *
  * One Fastify route takes `/api/v2/*`; a PathRouter picks the endpoint, whose resource
  * type checks the query options; the DB-backed collections filter, order and page in SQL

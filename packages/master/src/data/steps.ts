@@ -22,7 +22,9 @@ export interface StepEntity {
 
 export const STEP_COLLECTION: CollectionDef = {
   name: 'steps',
-  defaultOrder: { column: 'number', descending: false },
+  // A build's steps get increasing ids in number order, so this is number order within a
+  // build and a stable order across builds (the top-level `/steps`).
+  defaultOrder: { column: 'id', descending: false },
   fields: {
     stepid: { column: 'id', type: 'number' },
     number: { column: 'number', type: 'number' },
@@ -33,6 +35,7 @@ export const STEP_COLLECTION: CollectionDef = {
     results: { column: 'results', type: 'number' },
     hidden: { column: 'hidden', type: 'boolean' },
     state_string: { column: 'state_string', type: 'string' },
+    complete: { column: 'complete_flag', type: 'boolean' },
   },
 };
 
@@ -145,11 +148,21 @@ export class StepsData {
     return step;
   }
 
+  /**
+   * Steps matching the spec within the scope; an empty scope is every build's steps (the
+   * top-level `/steps` collection: `complete=false` is what runs now on every build).
+   */
   async list(
     spec: ResultSpec,
-    scope: { buildid?: number; number?: number; name?: string; stepid?: number },
+    scope: { buildid?: number; number?: number; name?: string; stepid?: number } = {},
   ): Promise<{ items: StepEntity[]; total: number }> {
-    let base = this.ctx.db.selectFrom('steps');
+    let base = this.ctx.db.selectFrom((eb) =>
+      eb
+        .selectFrom('steps')
+        .selectAll()
+        .select(sql<number>`case when complete_at is null then 0 else 1 end`.as('complete_flag'))
+        .as('steps'),
+    );
     if (scope.stepid !== undefined) base = base.where('id', '=', scope.stepid);
     if (scope.buildid !== undefined) base = base.where('buildid', '=', scope.buildid);
     if (scope.number !== undefined) base = base.where('number', '=', scope.number);
