@@ -8,10 +8,16 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, type SpawnedProcess } from '@yardmaster/testkit';
-import { startMaster, startWorker, waitForConnected, type RunningMaster } from './harness.js';
+import {
+  startMaster,
+  startWorker,
+  waitForBuild,
+  waitForConnected,
+  type RunningMaster,
+} from './harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SHOTS = path.join(ROOT, 'test-artifacts/ui');
@@ -64,6 +70,26 @@ let builderIds: Record<string, number> = {};
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * The REST reads (`/api/v2` path and query, GET only) the page makes while `action` runs:
+ * what a page view asks the API, to check it needs no id from an earlier answer.
+ */
+async function apiReads(action: () => Promise<void>): Promise<string[]> {
+  const reads: string[] = [];
+  const onRequest = (request: Request) => {
+    const url = new URL(request.url());
+    if (request.method() === 'GET' && url.pathname.startsWith('/api/v2/'))
+      reads.push(decodeURIComponent(url.pathname.slice('/api/v2'.length) + url.search));
+  };
+  page.on('request', onRequest);
+  try {
+    await action();
+  } finally {
+    page.off('request', onRequest);
+  }
+  return reads;
 }
 
 /** Navigates and waits until the page has drawn its data (the UI's `data-ready` mark). */
@@ -213,6 +239,46 @@ describe('web UI in Chromium', () => {
     await open('/workers', 'workers');
     await page.getByTestId('unpause-w1').click();
     await page.waitForSelector('[data-worker="w1"] .flag-paused', { state: 'detached', ...WAIT });
+  });
+
+  it('reads each page in one round from its URL: running steps on Home, a build by its path', async () => {
+    const { brids } = await master.force('force', { builderNames: ['sleepy'] });
+    const brid = Object.values(brids)[0] ?? 0;
+    const build = await waitForBuild(master, brid, () => true);
+    // Home: the running build's current step, live, from one read of every running step.
+    const home = await apiReads(async () => {
+      await open('/', 'home');
+      await page
+        .getByTestId(`running-build-${build.buildid}`)
+        .locator('.current-step:has-text("nap")')
+        .waitFor(WAIT);
+    });
+    await shot('home-running');
+    expect(home.some((r) => r.startsWith('/steps?complete=false'))).toBe(true);
+    // No read names an id: nothing per row (such as /builds/<id>/steps).
+    expect(home.filter((r) => /\/\d+(\/|\?|$)/.test(r.split('?')[0] ?? ''))).toEqual([]);
+
+    // Build: every read is the build's own path (or one the URL alone gives), so all go out
+    // at once; only the log view's lines are read by the log's id, once its length is known.
+    const buildPath = `/builders/${builderIds.sleepy}/builds/${build.number}`;
+    const reads = await apiReads(async () => {
+      await open(buildPath, 'build');
+      await page.waitForSelector('.log-stdout:has-text("napping")', WAIT);
+      await page.locator('#sources .reason').waitFor(WAIT);
+    });
+    const own = (r: string) =>
+      r === `/builders/${builderIds.sleepy}` ||
+      r.startsWith(`${buildPath}?`) ||
+      (r.startsWith(buildPath) &&
+        /^\/(steps|logs|buildset|changes)(\?|$)/.test(r.slice(buildPath.length))) ||
+      r === '/workers' ||
+      /^\/logs\/\d+(\/contents)?(\?|$)/.test(r);
+    expect(reads.filter((r) => !own(r))).toEqual([]);
+    for (const sub of ['/steps', '/logs', '/buildset', '/changes'])
+      expect(reads).toContain(`${buildPath}${sub}`);
+    expect(await page.locator('#sources .reason').textContent()).toMatch(/force/i);
+    await page.getByTestId('stop').click();
+    await page.waitForSelector('.build-head [data-status="cancelled"]', WAIT);
   });
 
   it('draws every main page with data, and deep links survive a reload', async () => {

@@ -8,16 +8,7 @@ import { useRef } from 'react';
 import { useWorkers } from '../api/hooks.js';
 import { query } from '../api/client.js';
 import { useApi } from '../api/store.js';
-import type {
-  Build,
-  BuildRequest,
-  Builder,
-  Buildset,
-  Change,
-  Collection,
-  Log,
-  Step,
-} from '../api/types.js';
+import type { Build, Builder, Buildset, Change, Collection, Log, Step } from '../api/types.js';
 import {
   ActionButton,
   Ago,
@@ -38,22 +29,25 @@ import { paths } from '../paths.js';
 import { Link, setSearchParams, useSearchParams } from '../router.js';
 import { rebuild, stopBuild } from './builder.js';
 
+type Query<T> = ReturnType<typeof useApi<T>>;
+
+/** The open step's logs, from the build's logs (read once for all its steps). */
 function StepLogs({
   step,
   build,
+  logs,
   selected,
 }: {
   step: Step;
   build: Build;
+  logs: Query<Collection<'logs', Log>>;
   selected: string | null;
 }) {
-  const logs = useApi<Collection<'logs', Log>>(`/steps/${step.stepid}/logs`, {
-    live: [`steps/${step.stepid}/logs/*/*`],
-  });
   return (
     <div className="step-logs">
       <Async query={logs} what="logs">
-        {(data) => {
+        {(all) => {
+          const data = { logs: all.logs.filter((l) => l.stepid === step.stepid) };
           if (data.logs.length === 0) {
             return (
               <p className="muted small">
@@ -104,9 +98,15 @@ function defaultStep(steps: Step[], build: Build): number | null {
   return null;
 }
 
-type Query<T> = ReturnType<typeof useApi<T>>;
-
-function Steps({ build, steps }: { build: Build; steps: Query<Collection<'steps', Step>> }) {
+function Steps({
+  build,
+  steps,
+  logs,
+}: {
+  build: Build;
+  steps: Query<Collection<'steps', Step>>;
+  logs: Query<Collection<'logs', Log>>;
+}) {
   const now = useNow();
   const params = useSearchParams();
   const lastAuto = useRef<number | null>(null);
@@ -166,7 +166,9 @@ function Steps({ build, steps }: { build: Build; steps: Query<Collection<'steps'
                           </a>
                         ))}
                       </button>
-                      {isOpen && <StepLogs step={s} build={build} selected={params.get('log')} />}
+                      {isOpen && (
+                        <StepLogs step={s} build={build} logs={logs} selected={params.get('log')} />
+                      )}
                     </li>
                   );
                 })}
@@ -210,18 +212,13 @@ function Properties({ build }: { build: Build }) {
 
 function Sources({
   build,
+  buildset,
   changes,
 }: {
   build: Build;
+  buildset: Query<Collection<'buildsets', Buildset>>;
   changes: Query<Collection<'changes', Change>>;
 }) {
-  const request = useApi<Collection<'buildrequests', BuildRequest>>(
-    `/buildrequests/${build.buildrequestid}`,
-  );
-  const bsid = request.data?.buildrequests[0]?.buildsetid;
-  const buildset = useApi<Collection<'buildsets', Buildset>>(
-    bsid === undefined ? null : `/buildsets/${bsid}`,
-  );
   const bs = buildset.data?.buildsets[0];
   return (
     <Section title="Why and what" id="sources">
@@ -260,7 +257,7 @@ function Sources({
         </>
       ) : (
         <p className="muted">
-          {(request.error ?? buildset.error) ? 'Could not read the source stamp.' : '…'}
+          {buildset.error ? `Could not read the source stamp: ${buildset.error.message}` : '…'}
         </p>
       )}
       <h3>Changes</h3>
@@ -294,12 +291,19 @@ export function BuildPage({ builderid, number }: { builderid: string; number: st
     `/builders/${encodeURIComponent(builderid)}`,
   );
   const workers = useWorkers();
-  // Steps and changes go out with the build (by the path in the URL); step events are
-  // followed once the build's id is known.
-  const buildid = buildQuery.data?.builds[0]?.buildid;
-  const steps = useApi<Collection<'steps', Step>>(`${base}/steps`, {
-    live: buildid === undefined ? [] : [`builds/${buildid}/steps/*/*`],
+  // Everything else goes out with the build, by the path in the URL (one round, decision
+  // 0011); step events are followed once the build's id is known.
+  const current = buildQuery.data?.builds[0];
+  const buildid = current?.buildid;
+  const stepEvents = buildid === undefined ? [] : [`builds/${buildid}/steps/*/*`];
+  const steps = useApi<Collection<'steps', Step>>(`${base}/steps`, { live: stepEvents });
+  // A running build's new logs: a log's events are keyed by its step, whose id may not be
+  // read yet when the log appears, so any new log (a rare event) re-reads this list.
+  const logs = useApi<Collection<'logs', Log>>(`${base}/logs`, {
+    live: current && !current.complete ? [...stepEvents, 'steps/*/logs/*/new'] : [],
   });
+  // What the buildset shows here (reason, source stamps, when) does not change.
+  const buildset = useApi<Collection<'buildsets', Buildset>>(`${base}/buildset`);
   const changes = useApi<Collection<'changes', Change>>(`${base}/changes`);
   const builderName = builder.data?.builders[0]?.name ?? `builder ${builderid}`;
   useTitle(`${builderName} #${number}`);
@@ -383,10 +387,10 @@ export function BuildPage({ builderid, number }: { builderid: string; number: st
               </dl>
               <div className="columns columns-build">
                 <div>
-                  <Steps build={build} steps={steps} />
+                  <Steps build={build} steps={steps} logs={logs} />
                 </div>
                 <div>
-                  <Sources build={build} changes={changes} />
+                  <Sources build={build} buildset={buildset} changes={changes} />
                   <Properties build={build} />
                 </div>
               </div>

@@ -1,7 +1,8 @@
 /**
  * Home: the state of the CI at a glance. What runs now (with its step and elapsed time),
  * what waits in the queue per builder (and for how long), what finished lately, and how
- * the last 24 hours went. One round of requests; live events keep it current.
+ * the last 24 hours went. One round of requests (the running builds' current steps come
+ * from one `/steps?complete=false` read, not one per build); live events keep it current.
  */
 import { byId, useBuilders, useWorkers } from '../api/hooks.js';
 import { query } from '../api/client.js';
@@ -47,14 +48,33 @@ function builderName(builders: Map<number, Builder>, id: number): string {
   return builders.get(id)?.name ?? `builder ${id}`;
 }
 
-/** The step a running build is on, kept live by its step events. */
-function CurrentStep({ buildid }: { buildid: number }) {
-  const steps = useApi<Collection<'steps', Step>>(
-    `/builds/${buildid}/steps${query({ order: '-number', limit: 1 })}`,
-    { live: [`builds/${buildid}/steps/*/*`] },
+/** At most this many running steps are read (the running builds are read up to 200). */
+const RUNNING_STEPS_READ = 400;
+type RunningStep = Pick<Step, 'stepid' | 'buildid' | 'name' | 'state_string' | 'started_at'>;
+
+/**
+ * The step each running build is on: every unfinished step, of every build, in one read
+ * (`/steps?complete=false`, decision 0011) that goes out with the builds, not one per row.
+ */
+function useRunningSteps(): { byBuild: Map<number, RunningStep>; loaded: boolean } {
+  const steps = useApi<Collection<'steps', RunningStep>>(
+    `/steps${query({
+      complete: false,
+      order: '-stepid',
+      limit: RUNNING_STEPS_READ,
+      field: 'stepid,buildid,name,state_string,started_at',
+    })}`,
+    { live: ['steps/*/*'] },
   );
-  const step = steps.data?.steps.find((s) => !s.complete);
-  if (!step) return <span className="muted">{steps.data ? 'between steps' : '…'}</span>;
+  const byBuild = new Map<number, RunningStep>();
+  // Newest first: a build's latest unfinished step is the one it is on.
+  for (const s of steps.data?.steps ?? []) if (!byBuild.has(s.buildid)) byBuild.set(s.buildid, s);
+  return { byBuild, loaded: steps.data !== undefined };
+}
+
+/** The step a running build is on. */
+function CurrentStep({ step, loaded }: { step: RunningStep | undefined; loaded: boolean }) {
+  if (!step) return <span className="muted">{loaded ? 'between steps' : '…'}</span>;
   return (
     <span className="current-step">
       <span className="pulse" aria-hidden="true" />
@@ -185,6 +205,7 @@ export function HomePage() {
     `/buildrequests${query({ complete: false, order: 'buildrequestid', limit: 500 })}`,
     { live: ['buildrequests/*/*'] },
   );
+  const runningSteps = useRunningSteps();
   const recent = useApi<Collection<'builds', Build>>(
     `/builds${query({ complete: true, order: '-complete_at', limit: 20 })}`,
     { live: ['builds/*/finished'] },
@@ -252,7 +273,10 @@ export function HomePage() {
                           </Link>
                         </td>
                         <td>
-                          <CurrentStep buildid={b.buildid} />
+                          <CurrentStep
+                            step={runningSteps.byBuild.get(b.buildid)}
+                            loaded={runningSteps.loaded}
+                          />
                         </td>
                         <td>
                           {b.workerid === null
