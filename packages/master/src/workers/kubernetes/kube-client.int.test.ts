@@ -44,7 +44,11 @@ beforeEach(async () => {
   fake = await new FakeKubernetes({
     runner: (p) => sleeper(p.metadata.name),
   }).start();
-  client = createKubeClient({ inCluster: false, kubeconfig: fake.kubeconfigPath, namespace: null });
+  client = await createKubeClient({
+    inCluster: false,
+    kubeconfig: fake.kubeconfigPath,
+    namespace: null,
+  });
 });
 
 afterEach(async () => {
@@ -169,7 +173,7 @@ describe('the fake Kubernetes API through @kubernetes/client-node', () => {
 
   it('holds a lease for one master at a time and hands it over on stop', async () => {
     const log = pino({ level: 'silent' });
-    const other = createKubeClient({
+    const other = await createKubeClient({
       inCluster: false,
       kubeconfig: fake.kubeconfigPath,
       namespace: null,

@@ -6,9 +6,20 @@
  *
  * Owns: one KubeConfig and its API clients. Watches are owned by their callers, who stop
  * them with the function `watchPods` returns.
+ *
+ * The library is imported on first use (`createKubeClient`): it adds ~75 MB to the
+ * process, and a master without kubernetesLatentWorker never needs it.
  */
 import { readFileSync } from 'node:fs';
-import * as k8s from '@kubernetes/client-node';
+import type * as K8s from '@kubernetes/client-node';
+
+type K8sLibrary = typeof K8s;
+let k8s: K8sLibrary | undefined;
+
+async function library(): Promise<K8sLibrary> {
+  k8s ??= await import('@kubernetes/client-node');
+  return k8s;
+}
 
 /** A pod as the API sends it (plain JSON: watch events are not deserialized). */
 export interface PodObject {
@@ -82,7 +93,7 @@ export class KubeApiError extends Error {
 }
 
 function apiError(error: unknown): KubeApiError {
-  if (error instanceof k8s.ApiException) {
+  if (k8s && error instanceof k8s.ApiException) {
     const body: unknown = error.body;
     let message = error.message;
     if (typeof body === 'string') {
@@ -109,8 +120,9 @@ export interface KubeClientOptions {
 }
 
 /** A client from the pod's service account (`inCluster`) or a kubeconfig file. */
-export function createKubeClient(options: KubeClientOptions): KubeClient {
-  const config = new k8s.KubeConfig();
+export async function createKubeClient(options: KubeClientOptions): Promise<KubeClient> {
+  const lib = await library();
+  const config = new lib.KubeConfig();
   let namespace = options.namespace;
   if (options.inCluster) {
     config.loadFromCluster();
@@ -130,19 +142,20 @@ export function createKubeClient(options: KubeClientOptions): KubeClient {
     const context = config.getContextObject(config.getCurrentContext());
     namespace = context?.namespace ?? 'default';
   }
-  return new ClientNodeKubeClient(config, namespace);
+  return new ClientNodeKubeClient(lib, config, namespace);
 }
 
 class ClientNodeKubeClient implements KubeClient {
-  private readonly core: k8s.CoreV1Api;
-  private readonly coordination: k8s.CoordinationV1Api;
+  private readonly core: K8s.CoreV1Api;
+  private readonly coordination: K8s.CoordinationV1Api;
 
   constructor(
-    private readonly config: k8s.KubeConfig,
+    private readonly lib: K8sLibrary,
+    private readonly config: K8s.KubeConfig,
     readonly namespace: string,
   ) {
-    this.core = config.makeApiClient(k8s.CoreV1Api);
-    this.coordination = config.makeApiClient(k8s.CoordinationV1Api);
+    this.core = config.makeApiClient(lib.CoreV1Api);
+    this.coordination = config.makeApiClient(lib.CoordinationV1Api);
   }
 
   async createPod(pod: object): Promise<void> {
@@ -185,7 +198,7 @@ class ClientNodeKubeClient implements KubeClient {
     onEvent: (type: PodEventType, pod: PodObject) => void,
     onEnd: (error: unknown) => void,
   ): Promise<() => void> {
-    const watch = new k8s.Watch(this.config);
+    const watch = new this.lib.Watch(this.config);
     let ended = false;
     const controller = await watch.watch(
       `/api/v1/namespaces/${this.namespace}/pods`,
@@ -244,7 +257,7 @@ class ClientNodeKubeClient implements KubeClient {
 
   async writeLease(lease: LeaseObject, create: boolean): Promise<LeaseObject | null> {
     try {
-      const body = lease as k8s.V1Lease;
+      const body = lease as K8s.V1Lease;
       const written = create
         ? await this.coordination.createNamespacedLease({ namespace: this.namespace, body })
         : await this.coordination.replaceNamespacedLease({

@@ -70,7 +70,7 @@ export class KubernetesLatentWorkers implements DynamicWorkerSource {
       const pool = new LatentWorkerPool(config, {
         data: this.deps.data,
         registry: this.deps.registry,
-        client: this.clientFor(config),
+        client: await this.clientFor(config),
         masterid: this.deps.masterid,
         masterName: this.deps.masterName,
         masterExpiryMs: this.deps.masterExpiryMs,
@@ -83,12 +83,12 @@ export class KubernetesLatentWorkers implements DynamicWorkerSource {
     }
   }
 
-  private clientFor(config: KubernetesLatentWorkerConfig): KubeClient {
+  private async clientFor(config: KubernetesLatentWorkerConfig): Promise<KubeClient> {
     if (this.deps.clientFor) return this.deps.clientFor(config);
     const key = JSON.stringify([config.inCluster, config.kubeconfig, config.namespace]);
     let client = this.clients.get(key);
     if (!client) {
-      client = createKubeClient({
+      client = await createKubeClient({
         inCluster: config.inCluster,
         kubeconfig: config.kubeconfig,
         namespace: config.namespace,
