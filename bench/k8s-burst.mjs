@@ -185,22 +185,34 @@ const waits = builds
   .filter((ms) => Number.isFinite(ms))
   .sort((a, b) => a - b);
 const killed = builds.filter((b) => b.results !== 0).length;
+// Pod names are slots, used again by later pods: a build belongs to the pod of its worker's
+// name that existed when it started.
+const pods = [...fake.history.values()];
+const podOf = (b) =>
+  b.name
+    ? pods.find(
+        (p) =>
+          p.name === b.name &&
+          p.created <= Number(b.started_at) &&
+          (p.deleted ?? Infinity) >= Number(b.started_at),
+      )
+    : undefined;
 const busyMs = new Map();
 for (const b of builds) {
-  if (b.name)
-    busyMs.set(b.name, (busyMs.get(b.name) ?? 0) + (Number(b.complete_at) - Number(b.started_at)));
+  const pod = podOf(b);
+  if (pod) busyMs.set(pod, (busyMs.get(pod) ?? 0) + (Number(b.complete_at) - Number(b.started_at)));
 }
 let idleMs = 0;
-for (const [name, entry] of fake.history) {
+for (const entry of pods) {
   if (entry.running === undefined) continue;
   const end = entry.deleted ?? Date.now();
-  idleMs += Math.max(0, end - entry.running - (busyMs.get(name) ?? 0));
+  idleMs += Math.max(0, end - entry.running - (busyMs.get(entry) ?? 0));
 }
 // Where the idle time goes: container running → its build starts; build ends → pod gone.
 const toStart = [];
 const toDelete = [];
 for (const b of builds) {
-  const entry = b.name ? fake.history.get(b.name) : undefined;
+  const entry = podOf(b);
   if (entry?.running === undefined) continue;
   toStart.push(Number(b.started_at) - entry.running);
   if (entry.deleted !== undefined) toDelete.push(entry.deleted - Number(b.complete_at));

@@ -185,7 +185,7 @@ describe.each(overlays)('deploy/kubernetes/overlays/%s', (overlay) => {
     }
   });
 
-  it('lets the masters manage worker pods, events and leases', () => {
+  it('lets the masters manage worker pods, their Secrets, events and leases', () => {
     const role = find(objects, 'Role', 'yardmaster-master');
     const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
     const allowed = (group: string, resource: string, verb: string) =>
@@ -197,6 +197,13 @@ describe.each(overlays)('deploy/kubernetes/overlays/%s', (overlay) => {
       expect(allowed('', 'pods', verb), `pods ${verb}`).toBe(true);
     }
     expect(allowed('', 'events', 'list')).toBe(true);
+    // Each worker pod's password Secret: created before the pod, deleted with it, orphans
+    // found by listing. Nothing more on Secrets.
+    const secretVerbs = rules
+      .filter((r) => r.apiGroups.includes('') && r.resources.includes('secrets'))
+      .flatMap((r) => r.verbs);
+    expect(secretVerbs.sort()).toEqual(['create', 'delete', 'list']);
+    expect(rules.every((r) => !r.resources.includes('*') && !r.verbs.includes('*'))).toBe(true);
     expect(allowed('coordination.k8s.io', 'leases', 'update')).toBe(true);
     const binding = find(objects, 'RoleBinding', 'yardmaster-master');
     expect(binding.subjects).toEqual([

@@ -131,4 +131,20 @@ describe('kubernetesLatentWorker', () => {
       'builders[0].workerNames[1]: unknown worker "pods" (known: k8s)',
     ]);
   });
+
+  it('keeps the names its pods connect with (<name>-<n>) from plain workers', () => {
+    expect(
+      problems({
+        workers: [
+          worker('k8s-0', { password: 'pw' }),
+          worker('k8s-x', { password: 'pw' }),
+          worker('k8s-12', { password: 'pw' }),
+          kubernetesLatentWorker('k8s', { image: 'w', masterAddress: 'm:1', maxPods: 1 }),
+        ],
+      }),
+    ).toEqual([
+      'workers[0].name: worker name "k8s-0" is taken: the pods of kubernetesLatentWorker "k8s" connect as "k8s-<n>"',
+      'workers[2].name: worker name "k8s-12" is taken: the pods of kubernetesLatentWorker "k8s" connect as "k8s-<n>"',
+    ]);
+  });
 });

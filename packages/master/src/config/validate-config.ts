@@ -346,6 +346,26 @@ function namesOf(list: unknown[], type: string): string[] {
   return [...new Set(names)];
 }
 
+/** A latent worker's pods connect as `<name>-<n>`: no static worker may be named so. */
+function podWorkerNameClashes(workers: unknown[]): RawProblem[] {
+  const latent = namesOf(workers, 'kubernetesLatentWorker');
+  const problems: RawProblem[] = [];
+  workers.forEach((item, index) => {
+    if (!isPlainObject(item) || item.type === 'kubernetesLatentWorker') return;
+    const name = rawString(item, 'name') ?? '';
+    const owner = latent.find(
+      (l) => name.startsWith(`${l}-`) && /^\d+$/.test(name.slice(l.length + 1)),
+    );
+    if (owner !== undefined) {
+      problems.push({
+        path: ['workers', index, 'name'],
+        message: `worker name "${name}" is taken: the pods of kubernetesLatentWorker "${owner}" connect as "${owner}-<n>"`,
+      });
+    }
+  });
+  return problems;
+}
+
 function crossReferenceProblems(raw: unknown): RawProblem[] {
   const workers = rawList(raw, 'workers');
   const builders = rawList(raw, 'builders');
@@ -359,6 +379,7 @@ function crossReferenceProblems(raw: unknown): RawProblem[] {
     .filter((name): name is string => name !== undefined && name !== '');
   const problems: RawProblem[] = [
     ...duplicateNames(workers, ['workers'], 'worker'),
+    ...podWorkerNameClashes(workers),
     ...duplicateNames(builders, ['builders'], 'builder'),
     ...duplicateNames(schedulers, ['schedulers'], 'scheduler'),
   ];

@@ -38,20 +38,26 @@ export async function requestSubmittedAt(
   return new Map(rows.map((r) => [r.id, Number(r.submitted_at)]));
 }
 
-/** The names among `workerNames` that some build (finished or not) ran on. */
-export async function workersWithBuilds(
+/**
+ * The names among `workers` that some build (finished or not) started on at or after its
+ * `sinceMs` (a Kubernetes worker name is used again by later pods: only this pod's count).
+ */
+export async function workersUsedSince(
   data: DataApi,
-  workerNames: string[],
+  workers: { name: string; sinceMs: number }[],
 ): Promise<Set<string>> {
-  if (workerNames.length === 0) return new Set();
+  if (workers.length === 0) return new Set();
+  const since = new Map(workers.map((w) => [w.name, w.sinceMs]));
   const rows = await data.ctx.db
     .selectFrom('builds')
     .innerJoin('workers', 'workers.id', 'builds.workerid')
-    .select('workers.name')
-    .where('workers.name', 'in', workerNames)
-    .distinct()
+    .select(['workers.name', (eb) => eb.fn.max('builds.started_at').as('last')])
+    .where('workers.name', 'in', [...since.keys()])
+    .groupBy('workers.name')
     .execute();
-  return new Set(rows.map((r) => r.name));
+  return new Set(
+    rows.filter((r) => Number(r.last) >= (since.get(r.name) ?? Infinity)).map((r) => r.name),
+  );
 }
 
 /** Names of workers connected to a master other than `masterid`, among `workerNames`. */

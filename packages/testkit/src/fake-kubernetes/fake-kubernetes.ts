@@ -8,17 +8,22 @@
  * `410 Gone` when the version is too old), delete (graceful: `deletionTimestamp` first,
  * then DELETED once the container is gone); events list (`fieldSelector
  * involvedObject.name=`); leases create, get, replace (optimistic concurrency: 409 on a
- * stale resourceVersion). Errors are `Status` objects with the real reasons and codes.
+ * stale resourceVersion); secrets create (`data` base64, `stringData` merged into it),
+ * get, list (`labelSelector`), delete. Errors are `Status` objects with the real reasons
+ * and codes.
  *
  * Kubelet: every pod goes Pending → (PodScheduled) → ContainerCreating → Running, its
  * container run by a `PodRunner` (by default the local `yardmaster-worker` as a tracked
  * child process with the container's env, its basedir mapped into a temp dir), then
- * Succeeded/Failed when the container exits. Fault injection, per pod, from
+ * Succeeded/Failed when the container exits. The container's env resolves
+ * `valueFrom.secretKeyRef` as the kubelet does: a missing Secret or key (not `optional`)
+ * keeps the container waiting in CreateContainerConfigError, retried every second.
+ * Fault injection, per pod, from
  * `behaviour(pod)` (default: by image name — `bad-image…` cannot be pulled (ErrImagePull,
  * then ImagePullBackOff), `…crash…` exits 1 at once, `…unschedulable…` stays
  * Unschedulable) plus `evict(name)`, `schedule(name)`, and `activeDeadlineSeconds`.
  *
- * Owns: the HTTP server, the object store (pods, events, leases), the watch streams, the
+ * Owns: the HTTP server, the object store (pods, events, leases, secrets), the watch streams, the
  * running containers and their timers. Invariant: every pod in the store has at most one
  * container; `stop()` ends every watch, kills every container and closes the server.
  */
@@ -52,7 +57,11 @@ export interface FakePod {
     containers: {
       name: string;
       image: string;
-      env?: { name: string; value?: string }[];
+      env?: {
+        name: string;
+        value?: string;
+        valueFrom?: { secretKeyRef?: { name?: string; key?: string; optional?: boolean } };
+      }[];
       command?: string[];
       args?: string[];
     }[];
@@ -217,10 +226,19 @@ export class FakeKubernetes {
   readonly namespace: string;
   /** Pods deleted while their container ran a command for a build. */
   readonly deletedWhileBusy: string[] = [];
-  /** Every pod ever created, by name, with the time it was created and deleted. */
+  /**
+   * Every pod ever created, by uid (a name may be used again once its pod is gone), with
+   * its name and the times it was created, ran and was deleted.
+   */
   readonly history = new Map<
     string,
-    { created: number; running?: number; deleted?: number; labels: Record<string, string> }
+    {
+      name: string;
+      created: number;
+      running?: number;
+      deleted?: number;
+      labels: Record<string, string>;
+    }
   >();
   /** Most pods that existed at once (not yet fully deleted). */
   peakPods = 0;
@@ -231,6 +249,8 @@ export class FakeKubernetes {
   private readonly runtimes = new Map<string, PodRuntime>();
   private readonly events: Json[] = [];
   private readonly leases = new Map<string, Json>();
+  /** `<namespace>/<name>` → the Secret as stored (`data` base64). */
+  private readonly secrets = new Map<string, Json>();
   private readonly log: StoredEvent[] = [];
   private readonly watches = new Set<WatchStream>();
   private readonly options: FakeKubernetesOptions;
@@ -344,6 +364,21 @@ export class FakeKubernetes {
     this.recordEvent(pod, 'Warning', 'Evicted', message);
   }
 
+  /** Secrets in the store (names in `namespace`, default the fake's), copies. */
+  listSecrets(namespace = this.namespace): Json[] {
+    return [...this.secrets.entries()]
+      .filter(([key]) => key.startsWith(`${namespace}/`))
+      .map(([, secret]) => clone(secret));
+  }
+
+  /** Makes a Secret look `ms` older (orphan scans wait for a Secret's pod to appear). */
+  backdateSecret(name: string, ms: number, namespace = this.namespace): void {
+    const metadata = this.secrets.get(`${namespace}/${name}`)?.metadata as Json | undefined;
+    if (!metadata) throw new Error(`no secret ${namespace}/${name}`);
+    const created = Date.parse(String(metadata.creationTimestamp));
+    metadata.creationTimestamp = new Date(created - ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+
   /** Whether the container of `name` runs a command now. */
   isBusy(name: string): boolean {
     return this.runtimes.get(name)?.container?.busy() ?? false;
@@ -374,7 +409,9 @@ export class FakeKubernetes {
   ): Promise<void> {
     const url = new URL(request.url ?? '/', this.url);
     const method = request.method ?? 'GET';
-    const core = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events)(?:\/([^/]+))?$/.exec(url.pathname);
+    const core = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|events|secrets)(?:\/([^/]+))?$/.exec(
+      url.pathname,
+    );
     const coordination =
       /^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases(?:\/([^/]+))?$/.exec(
         url.pathname,
@@ -382,6 +419,9 @@ export class FakeKubernetes {
     if (core) {
       const [, namespace = '', kind, name] = core;
       if (kind === 'pods') return this.pods_(method, namespace, name, url, request, response);
+      if (kind === 'secrets') {
+        return this.secrets_(method, namespace, name, url, request, response);
+      }
       return this.events_(method, namespace, url, response);
     }
     if (coordination) {
@@ -519,7 +559,11 @@ export class FakeKubernetes {
     };
     this.pods.set(name, pod);
     this.peakPods = Math.max(this.peakPods, this.pods.size);
-    this.history.set(name, { created: Date.now(), labels: { ...pod.metadata.labels } });
+    this.history.set(pod.metadata.uid, {
+      name,
+      created: Date.now(),
+      labels: { ...pod.metadata.labels },
+    });
     this.publish('ADDED', 'pods', pod);
     const runtime: PodRuntime = {
       container: null,
@@ -624,6 +668,95 @@ export class FakeKubernetes {
       const lease = this.storeLease(namespace, name, body, existing);
       this.publish('MODIFIED', 'leases', lease);
       return this.send(response, 200, lease);
+    }
+    this.send(response, 405, status(405, 'MethodNotAllowed', `${method} is not supported here`));
+  }
+
+  private async secrets_(
+    method: string,
+    namespace: string,
+    name: string | undefined,
+    url: URL,
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): Promise<void> {
+    const key = (n: string) => `${namespace}/${n}`;
+    const notFound = (n: string) =>
+      this.send(response, 404, status(404, 'NotFound', `secrets "${n}" not found`));
+    if (method === 'GET' && name === undefined) {
+      const labels = parseLabelSelector(url.searchParams.get('labelSelector'));
+      return this.send(response, 200, {
+        kind: 'SecretList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(this.rv) },
+        items: this.listSecrets(namespace).filter((secret) =>
+          labels(((secret.metadata as Json).labels as Record<string, string>) ?? {}),
+        ),
+      });
+    }
+    if (method === 'GET' && name !== undefined) {
+      const secret = this.secrets.get(key(name));
+      return secret ? this.send(response, 200, secret) : notFound(name);
+    }
+    if (method === 'DELETE' && name !== undefined) {
+      const secret = this.secrets.get(key(name));
+      if (!secret) return notFound(name);
+      this.secrets.delete(key(name));
+      const uid = (secret.metadata as Json).uid;
+      return this.send(response, 200, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name, kind: 'secrets', uid },
+      });
+    }
+    if (method === 'POST' && name === undefined) {
+      const body = await this.body(request);
+      const metadata = (body.metadata as Json | undefined) ?? {};
+      const secretName = typeof metadata.name === 'string' ? metadata.name : '';
+      const invalid = (detail: string) =>
+        this.send(
+          response,
+          422,
+          status(422, 'Invalid', `Secret "${secretName}" is invalid: ${detail}`),
+        );
+      if (secretName === '' || !DNS_NAME.test(secretName) || secretName.length > 253) {
+        return invalid(`metadata.name: Invalid value: "${secretName}"`);
+      }
+      if (this.secrets.has(key(secretName))) {
+        return this.send(
+          response,
+          409,
+          status(409, 'AlreadyExists', `secrets "${secretName}" already exists`),
+        );
+      }
+      const data: Record<string, string> = {};
+      for (const [k, v] of Object.entries((body.data as Json | undefined) ?? {})) {
+        if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v)) {
+          return invalid(`data[${k}]: Invalid value: illegal base64 data`);
+        }
+        data[k] = v;
+      }
+      for (const [k, v] of Object.entries((body.stringData as Json | undefined) ?? {})) {
+        data[k] = Buffer.from(String(v), 'utf8').toString('base64');
+      }
+      const secret: Json = {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          ...metadata,
+          name: secretName,
+          namespace,
+          uid: randomBytes(16).toString('hex'),
+          resourceVersion: String(++this.rv),
+          creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        },
+        type: typeof body.type === 'string' ? body.type : 'Opaque',
+        data,
+      };
+      this.secrets.set(key(secretName), secret);
+      return this.send(response, 201, secret);
     }
     this.send(response, 405, status(405, 'MethodNotAllowed', `${method} is not supported here`));
   }
@@ -868,16 +1001,50 @@ export class FakeKubernetes {
       this.later(runtime, 1000, () => this.pullFailed(pod, runtime, 'ImagePullBackOff'));
   }
 
-  private env(pod: FakePod): Record<string, string> {
+  /** The container's env as the kubelet resolves it, or why it cannot be. */
+  private env(pod: FakePod): { env: Record<string, string> } | { error: string } {
     const env: Record<string, string> = {};
     for (const item of pod.spec.containers[0]?.env ?? []) {
       if (typeof item.value === 'string') env[item.name] = item.value;
+      const ref = item.valueFrom?.secretKeyRef;
+      if (ref === undefined) continue;
+      const secret = this.secrets.get(`${pod.metadata.namespace}/${ref.name ?? ''}`);
+      const encoded = (secret?.data as Record<string, string> | undefined)?.[ref.key ?? ''];
+      if (encoded !== undefined) {
+        env[item.name] = Buffer.from(encoded, 'base64').toString('utf8');
+      } else if (ref.optional !== true) {
+        return secret === undefined
+          ? { error: `secret "${ref.name ?? ''}" not found` }
+          : {
+              error: `couldn't find key ${ref.key ?? ''} in Secret ${pod.metadata.namespace}/${ref.name ?? ''}`,
+            };
+      }
     }
-    return env;
+    return { env };
   }
 
   private run(pod: FakePod, runtime: PodRuntime): void {
-    const env = this.env(pod);
+    const resolved = this.env(pod);
+    if ('error' in resolved) {
+      // As the kubelet: the container waits; the sync loop tries again.
+      this.setStatus(pod, {
+        containerStatuses: [
+          {
+            name: this.containerName(pod),
+            image: pod.spec.containers[0]?.image ?? '',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            started: false,
+            state: { waiting: { reason: 'CreateContainerConfigError', message: resolved.error } },
+          },
+        ],
+      });
+      this.recordEvent(pod, 'Warning', 'Failed', `Error: ${resolved.error}`);
+      this.later(runtime, 1000, () => this.run(pod, runtime));
+      return;
+    }
+    const env = resolved.env;
     const dir = path.join(this.root, 'pods', pod.metadata.name);
     mkdirSync(dir, { recursive: true });
     // The container's filesystem is a directory of ours: its basedir goes inside it.
@@ -908,7 +1075,7 @@ export class FakeKubernetes {
         },
       ],
     });
-    const entry = this.history.get(pod.metadata.name);
+    const entry = this.history.get(pod.metadata.uid);
     if (entry) entry.running = Date.now();
     this.recordEvent(pod, 'Normal', 'Started', `Started container ${this.containerName(pod)}`);
     const deadline = pod.spec.activeDeadlineSeconds;
@@ -977,7 +1144,7 @@ export class FakeKubernetes {
     const finish = () => {
       this.pods.delete(pod.metadata.name);
       this.runtimes.delete(pod.metadata.name);
-      const entry = this.history.get(pod.metadata.name);
+      const entry = this.history.get(pod.metadata.uid);
       if (entry) entry.deleted = Date.now();
       if (!this.stopping) this.publish('DELETED', 'pods', pod);
     };

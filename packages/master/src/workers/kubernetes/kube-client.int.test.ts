@@ -1,7 +1,7 @@
 /**
  * The KubeClient (through @kubernetes/client-node) against testkit's fake API server:
- * pods, label selectors, watch, graceful delete, events, leases, and the kubelet's
- * phases and injected faults.
+ * pods, label selectors, watch, graceful delete, events, leases, secrets, and the kubelet's
+ * phases, injected faults and `secretKeyRef` resolution.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -13,6 +13,8 @@ import { LeaseElector } from './lease-elector.js';
 let fake: FakeKubernetes;
 let client: KubeClient;
 let stopped: string[];
+/** The env each container was started with, by pod name. */
+let envs: Map<string, Record<string, string>>;
 
 /** A container that runs until it is stopped (no process). */
 function sleeper(name: string): RunningContainer {
@@ -41,8 +43,12 @@ function pod(name: string, image = 'worker:1', labels: Record<string, string> = 
 
 beforeEach(async () => {
   stopped = [];
+  envs = new Map();
   fake = await new FakeKubernetes({
-    runner: (p) => sleeper(p.metadata.name),
+    runner: (p, env) => {
+      envs.set(p.metadata.name, env);
+      return sleeper(p.metadata.name);
+    },
   }).start();
   client = await createKubeClient({
     inCluster: false,
@@ -168,6 +174,89 @@ describe('the fake Kubernetes API through @kubernetes/client-node', () => {
     expect(classifyPod(seen.get('deadline-1') ?? {})).toMatchObject({
       reason: expect.stringMatching(/^DeadlineExceeded/) as string,
     });
+    stop();
+  });
+
+  it('creates, lists by label and deletes secrets', async () => {
+    const secret = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, labels },
+      data: { password: Buffer.from('pw').toString('base64') },
+    });
+    await client.createSecret(secret('s-1', { app: 'test', role: 'a' }));
+    await client.createSecret(secret('s-2', { app: 'test', role: 'b' }));
+    const listed = await client.listSecrets('app=test,role=a');
+    expect(listed.map((x) => [x.name, x.labels.role])).toEqual([['s-1', 'a']]);
+    expect(Math.abs(Date.now() - (listed[0]?.created ?? 0))).toBeLessThan(5_000);
+    const duplicate: unknown = await client
+      .createSecret(secret('s-1', {}))
+      .catch((e: unknown) => e);
+    expect((duplicate as KubeApiError).status).toBe(409);
+    await expect(client.createSecret(secret('Not_A_Name', {}))).rejects.toMatchObject({
+      status: 422,
+    });
+    await client.deleteSecret('s-1');
+    await client.deleteSecret('s-1'); // gone already: not an error
+    expect((await client.listSecrets('app=test')).map((x) => x.name)).toEqual(['s-2']);
+    expect(fake.listSecrets().map((x) => (x.metadata as { name: string }).name)).toEqual(['s-2']);
+  });
+
+  it("resolves a container's secretKeyRef; a missing Secret is CreateContainerConfigError until it exists", async () => {
+    const seen = new Map<string, PodObject>();
+    const stop = await client.watchPods(
+      'app=test',
+      '',
+      (_t, p) => seen.set(p.metadata?.name ?? '', p),
+      () => undefined,
+    );
+    const withSecret = (name: string, secretName: string) => ({
+      ...pod(name),
+      spec: {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'worker',
+            image: 'worker:1',
+            env: [
+              { name: 'PLAIN', value: 'x' },
+              {
+                name: 'PASSWORD',
+                valueFrom: { secretKeyRef: { name: secretName, key: 'password' } },
+              },
+            ],
+          },
+        ],
+      },
+    });
+    await client.createSecret({
+      metadata: { name: 'pw-1' },
+      stringData: { password: 'hunter2' },
+    });
+    await client.createPod(withSecret('sec-1', 'pw-1'));
+    await client.createPod(withSecret('sec-2', 'pw-2'));
+    await waitFor(() => classifyPod(seen.get('sec-1') ?? {}).state === 'running', {
+      message: 'sec-1 runs',
+    });
+    expect(envs.get('sec-1')).toMatchObject({ PLAIN: 'x', PASSWORD: 'hunter2' });
+    await waitFor(
+      () => {
+        const condition = classifyPod(seen.get('sec-2') ?? {});
+        return condition.state === 'failed' ? condition.reason : null;
+      },
+      { message: 'sec-2 waits for its Secret' },
+    ).then((reason) => expect(reason).toBe('CreateContainerConfigError: secret "pw-2" not found'));
+    expect(await client.podWarnings('sec-2')).toContain('Failed: Error: secret "pw-2" not found');
+    expect(envs.has('sec-2')).toBe(false);
+    // As the kubelet, it tries again: once the Secret exists the container starts.
+    await client.createSecret({
+      metadata: { name: 'pw-2' },
+      data: { password: Buffer.from('s3cret').toString('base64') },
+    });
+    await waitFor(() => classifyPod(seen.get('sec-2') ?? {}).state === 'running', {
+      message: 'sec-2 runs once its Secret exists',
+    });
+    expect(envs.get('sec-2')?.PASSWORD).toBe('s3cret');
     stop();
   });
 

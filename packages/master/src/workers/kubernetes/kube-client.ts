@@ -25,13 +25,22 @@ async function library(): Promise<K8sLibrary> {
 export interface PodObject {
   metadata?: {
     name?: string;
+    uid?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
+    creationTimestamp?: unknown;
     deletionTimestamp?: unknown;
     resourceVersion?: string;
   };
   spec?: {
-    containers?: { name?: string; env?: { name: string; value?: string }[] }[];
+    containers?: {
+      name?: string;
+      env?: {
+        name: string;
+        value?: string;
+        valueFrom?: { secretKeyRef?: { name?: string; key?: string } };
+      }[];
+    }[];
   };
   status?: {
     phase?: string;
@@ -61,6 +70,20 @@ export interface LeaseObject {
 
 export type PodEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
+/** What the pool needs of a Secret it created (never its data). */
+export interface SecretMeta {
+  name: string;
+  labels: Record<string, string>;
+  /** Epoch ms; NaN when the server sent none. */
+  created: number;
+}
+
+function epochMs(value: unknown): number {
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'string') return Date.parse(value);
+  return NaN;
+}
+
 export interface KubeClient {
   readonly namespace: string;
   createPod(pod: object): Promise<void>;
@@ -76,6 +99,10 @@ export interface KubeClient {
   ): Promise<() => void>;
   /** The latest warning events of a pod (the reason it cannot start), newest last. */
   podWarnings(name: string): Promise<string[]>;
+  createSecret(secret: object): Promise<void>;
+  /** Deletes a secret; a secret already gone is not an error. */
+  deleteSecret(name: string): Promise<void>;
+  listSecrets(labelSelector: string): Promise<SecretMeta[]>;
   getLease(name: string): Promise<LeaseObject | null>;
   /** Creates or replaces (with `metadata.resourceVersion`) a lease; null on a conflict. */
   writeLease(lease: LeaseObject, create: boolean): Promise<LeaseObject | null>;
@@ -238,6 +265,39 @@ class ClientNodeKubeClient implements KubeClient {
         .map((event) => `${event.reason ?? 'Warning'}: ${event.message ?? ''}`);
     } catch {
       return [];
+    }
+  }
+
+  async createSecret(secret: object): Promise<void> {
+    try {
+      await this.core.createNamespacedSecret({ namespace: this.namespace, body: secret });
+    } catch (error) {
+      throw apiError(error);
+    }
+  }
+
+  async deleteSecret(name: string): Promise<void> {
+    try {
+      await this.core.deleteNamespacedSecret({ name, namespace: this.namespace });
+    } catch (error) {
+      const failure = apiError(error);
+      if (failure.status !== 404) throw failure;
+    }
+  }
+
+  async listSecrets(labelSelector: string): Promise<SecretMeta[]> {
+    try {
+      const list = await this.core.listNamespacedSecret({
+        namespace: this.namespace,
+        labelSelector,
+      });
+      return list.items.map((secret) => ({
+        name: secret.metadata?.name ?? '',
+        labels: secret.metadata?.labels ?? {},
+        created: epochMs(secret.metadata?.creationTimestamp),
+      }));
+    } catch (error) {
+      throw apiError(error);
     }
   }
 

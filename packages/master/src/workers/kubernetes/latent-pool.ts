@@ -3,6 +3,12 @@
  * worker could take, keeps the warm pool, deletes pods when their build ended or they
  * idled, and fails a request with the reason when its pod cannot start.
  *
+ * Pods are named `<latent worker>-<slot>` (slot in [0, maxPods), the smallest free one), and
+ * the name is also the worker's: a latent worker has at most `maxPods` worker rows, which
+ * builds keep referring to. Each pod's password is random and lives in a Secret of its own,
+ * created before the pod and deleted with it (orphans: by the lease holder's scan); the
+ * pod carries its SHA-256 so that any master can check the worker's login.
+ *
  * Owns: the pod cache (a list + watch of every pod of this latent worker, every master's),
  * the lease that makes one master at a time start pods (`LeaseElector`), the demand (the
  * requests the distributor's last pass could not serve), its timers.
@@ -32,7 +38,7 @@ import {
   activeMasterNames,
   stillPending,
   workersConnectedElsewhere,
-  workersWithBuilds,
+  workersUsedSince,
 } from '../../data/queue-stats.js';
 import type { Logger } from '../../logger.js';
 import { Results } from '../../results.js';
@@ -43,11 +49,17 @@ import { classifyPod, type PodCondition } from './pod-status.js';
 import {
   LABELS,
   MASTER_NAME_ANNOTATION,
+  PASSWORD_DIGEST_ANNOTATION,
   buildPodSpec,
+  buildWorkerSecret,
+  freeSlot,
   labelValue,
   latentWorkerSelector,
+  passwordDigest,
   podName,
   podPassword,
+  secretName,
+  secretOf,
 } from './pod-spec.js';
 
 const TICK_MS = 1_000;
@@ -57,6 +69,8 @@ const CONNECT_TIMEOUT_MS = 120_000;
 const ORPHAN_SCAN_MS = 30_000;
 const API_ERROR_BACKOFF_MS = 5_000;
 const CREATE_CONCURRENCY = 8;
+/** A worker Secret no pod refers to is an orphan once this old (its pod may be on its way). */
+const ORPHAN_SECRET_AGE_MS = 60_000;
 
 export interface LatentPoolDeps {
   data: DataApi;
@@ -74,9 +88,16 @@ export interface LatentPoolDeps {
 
 interface TrackedPod {
   name: string;
+  /** Null until the API has answered (a pod this master is creating). */
+  uid: string | null;
   mine: boolean;
   buildrequestid: number | null;
-  password: string | null;
+  /** SHA-256 (hex) of the worker's password. */
+  digest: string | null;
+  /** The Secret holding the password (null: a pod of an older version, password in env). */
+  secret: string | null;
+  /** Epoch ms of the pod's creation (the API's, in seconds, else when first seen). */
+  created: number;
   condition: PodCondition;
   firstSeen: number;
   runningSince: number | null;
@@ -90,10 +111,15 @@ interface TrackedPod {
 
 export type PodState = 'starting' | 'idle' | 'busy' | 'terminating' | 'failed';
 
-function samePassword(a: string, b: string): boolean {
+function sameDigest(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function epochMs(value: unknown): number {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) ? ms : NaN;
 }
 
 export class LatentWorkerPool {
@@ -194,8 +220,8 @@ export class LatentWorkerPool {
     return (
       pod !== undefined &&
       !pod.deleting &&
-      pod.password !== null &&
-      samePassword(pod.password, password)
+      pod.digest !== null &&
+      sameDigest(pod.digest, passwordDigest(password))
     );
   }
 
@@ -268,8 +294,12 @@ export class LatentWorkerPool {
   private onPodEvent(type: PodEventType, pod: PodObject): void {
     const name = pod.metadata?.name;
     if (name === undefined) return;
-    if (type === 'DELETED') this.forget(name);
-    else this.upsert(pod);
+    if (type === 'DELETED') {
+      // A late event of an earlier pod of the same name does not remove the current one.
+      const uid = pod.metadata?.uid;
+      const tracked = this.pods.get(name);
+      if (uid === undefined || tracked === undefined || tracked.uid === uid) this.forget(name);
+    } else this.upsert(pod);
     this.wake();
   }
 
@@ -277,14 +307,29 @@ export class LatentWorkerPool {
     const name = pod.metadata?.name ?? '';
     const labels = pod.metadata?.labels ?? {};
     const env = pod.spec?.containers?.[0]?.env ?? [];
-    const existing = this.pods.get(name);
+    const uid = pod.metadata?.uid ?? null;
+    let existing = this.pods.get(name);
+    if (existing && existing.uid !== null && uid !== null && existing.uid !== uid) {
+      // The name was used again (the earlier pod went while the watch was down).
+      this.forget(name);
+      existing = undefined;
+    }
+    if (existing && existing.uid === null) existing.uid = uid;
     const condition = classifyPod(pod);
     const request = Number(labels[LABELS.buildRequest]);
+    // Pods of versions before the per-pod Secret carry their password in env.
+    const legacy = env.find((e) => e.name === 'YARDMASTER_WORKER_PASSWORD')?.value;
+    const digest =
+      pod.metadata?.annotations?.[PASSWORD_DIGEST_ANNOTATION] ??
+      (legacy === undefined ? null : passwordDigest(legacy));
     const tracked: TrackedPod = existing ?? {
       name,
+      uid,
       mine: labels[LABELS.master] === this.masterLabel,
       buildrequestid: Number.isInteger(request) ? request : null,
-      password: env.find((e) => e.name === 'YARDMASTER_WORKER_PASSWORD')?.value ?? null,
+      digest,
+      secret: secretOf(pod),
+      created: epochMs(pod.metadata?.creationTimestamp) || this.now(),
       condition,
       firstSeen: this.now(),
       runningSince: null,
@@ -475,7 +520,10 @@ export class LatentWorkerPool {
   }
 
   private async createPod(request: BuildRequestEntity | null): Promise<boolean> {
-    const name = podName(this.config.name);
+    const slot = freeSlot(this.config.name, this.config.maxPods, new Set(this.pods.keys()));
+    if (slot === null) return false;
+    const name = podName(this.config.name, slot);
+    const secret = secretName(name);
     const password = podPassword();
     const builder =
       request === null
@@ -484,14 +532,27 @@ export class LatentWorkerPool {
     const spec = buildPodSpec({
       config: this.config,
       name,
+      secret,
       password,
       masterName: this.deps.masterName,
       builder,
       buildrequestid: request?.buildrequestid ?? null,
     });
-    // Known before the API answers, so the count never overshoots maxPods.
+    // Known before the API answers, so the count never overshoots maxPods and the slot is
+    // taken.
     this.upsert(spec);
+    let secretCreated = false;
     try {
+      await this.deps.client.createSecret(
+        buildWorkerSecret({
+          config: this.config,
+          pod: name,
+          secret,
+          password,
+          masterName: this.deps.masterName,
+        }),
+      );
+      secretCreated = true;
       await this.deps.client.createPod(spec);
       this.log.info(
         { pod: name, buildrequestid: request?.buildrequestid ?? null },
@@ -501,14 +562,20 @@ export class LatentWorkerPool {
       );
       return true;
     } catch (error) {
-      this.pods.delete(name);
+      if (this.pods.get(name)?.uid === null) this.pods.delete(name);
+      if (secretCreated) await this.deleteSecret(secret);
       const failure = error instanceof KubeApiError ? error : new KubeApiError(0, String(error));
+      const what = secretCreated ? `worker pod ${name}` : `the Secret of worker pod ${name}`;
       if (failure.status === 400 || failure.status === 403 || failure.status === 422) {
         // The spec or our rights are wrong: every pod would fail the same way.
         await this.failRequest(
           request?.buildrequestid ?? null,
-          `the Kubernetes API refused worker pod ${name} (HTTP ${failure.status}): ${failure.message}`,
+          `the Kubernetes API refused ${what} (HTTP ${failure.status}): ${failure.message}`,
         );
+        this.apiErrorsUntil = this.now() + 1_000;
+      } else if (failure.status === 409) {
+        // A pod of that name exists that the watch has not shown yet: try again shortly.
+        this.log.debug({ pod: name }, `${what} already exists; will retry`);
         this.apiErrorsUntil = this.now() + 1_000;
       } else {
         this.log.warn({ err: failure }, `creating worker pod ${name} failed; will retry`);
@@ -541,6 +608,18 @@ export class LatentWorkerPool {
     } catch (error) {
       pod.deleting = false;
       this.log.warn({ err: error }, `deleting worker pod ${pod.name} failed; will retry`);
+      return;
+    }
+    // The kubelet read the password when it started the container: the Secret can go now.
+    if (pod.secret !== null) await this.deleteSecret(pod.secret);
+  }
+
+  /** Best effort: a Secret left behind is deleted by the orphan scan. */
+  private async deleteSecret(name: string): Promise<void> {
+    try {
+      await this.deps.client.deleteSecret(name);
+    } catch (error) {
+      this.log.warn({ err: error }, `deleting worker secret ${name} failed; the orphan scan will`);
     }
   }
 
@@ -585,7 +664,11 @@ export class LatentWorkerPool {
   private async reconcile(): Promise<void> {
     const mine = [...this.pods.values()].filter((p) => p.mine && !p.deleting);
     const names = mine.map((p) => p.name);
-    const used = await workersWithBuilds(this.deps.data, names);
+    // A name is used again by later pods: only builds since this pod's creation count.
+    const used = await workersUsedSince(
+      this.deps.data,
+      mine.map((p) => ({ name: p.name, sinceMs: Math.floor(p.created / 1000) * 1000 })),
+    );
     const elsewhere = await workersConnectedElsewhere(this.deps.data, names, this.deps.masterid());
     let adopted = 0;
     for (const pod of mine) {
@@ -608,8 +691,36 @@ export class LatentWorkerPool {
     await this.deleteOrphans();
   }
 
-  /** Pods of masters that are gone, whose workers no active master hosts. */
+  /** Pods of masters that are gone, whose workers no active master hosts; their Secrets. */
   private async deleteOrphans(): Promise<void> {
+    await this.deleteOrphanPods();
+    await this.deleteOrphanSecrets();
+  }
+
+  /** Worker Secrets no pod refers to (their pod was deleted by hand, or a delete failed). */
+  private async deleteOrphanSecrets(): Promise<void> {
+    let secrets;
+    try {
+      secrets = await this.deps.client.listSecrets(latentWorkerSelector(this.config.name));
+    } catch (error) {
+      this.log.warn({ err: error }, 'listing worker secrets failed');
+      return;
+    }
+    const referenced = new Set([...this.pods.values()].map((p) => p.secret));
+    const now = this.now();
+    for (const secret of secrets) {
+      if (referenced.has(secret.name)) continue;
+      // Unknown age (NaN) or young: its pod may be being created right now.
+      if (!(now - secret.created > ORPHAN_SECRET_AGE_MS)) continue;
+      await this.deleteSecret(secret.name);
+      this.log.info(
+        { secret: secret.name },
+        `deleted worker secret ${secret.name}: no pod uses it`,
+      );
+    }
+  }
+
+  private async deleteOrphanPods(): Promise<void> {
     const others = [...this.pods.values()].filter((p) => !p.mine && !p.deleting);
     if (others.length === 0) return;
     const active = await activeMasterNames(this.deps.data, this.deps.masterExpiryMs);

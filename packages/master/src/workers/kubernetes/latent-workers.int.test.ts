@@ -33,6 +33,23 @@ describe('kubernetesLatentWorker', () => {
     expect(fixture.fake.deletedWhileBusy).toEqual([]);
     // One build per pod: 30 pods in all, each labelled with its latent worker and master.
     expect(fixture.fake.history.size).toBe(30);
+    const podNames = new Set([...fixture.fake.history.values()].map((h) => h.name));
+    expect([...podNames].every((name) => /^k8s-[0-4]$/.test(name))).toBe(true);
+    // Each pod had a Secret of its own, deleted with it.
+    await waitFor(() => fixture?.fake.listSecrets().length === 0, {
+      message: 'every worker Secret is deleted with its pod',
+    });
+    // The pods' names are slots, so the workers table holds one row per slot, not per pod;
+    // every build refers to one of them.
+    const workers = await fixture.master.data.workers.list();
+    expect(workers.map((w) => w.name).sort()).toEqual([...podNames].sort());
+    expect(workers.length).toBeLessThanOrEqual(5);
+    const workerids = new Set(workers.map((w) => w.workerid));
+    const list = await fixture.master.data.builds.list(
+      { filters: [], order: [], limit: null, offset: 0, fields: null, properties: [] },
+      {},
+    );
+    expect(list.items.every((b) => b.workerid !== null && workerids.has(b.workerid))).toBe(true);
   });
 
   it('fails the build within 30 s with the reason when the image cannot be pulled', async () => {
@@ -45,9 +62,7 @@ describe('kubernetesLatentWorker', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     const [build] = await fixture.builds();
     expect(build?.results).toBe(Results.EXCEPTION);
-    expect(build?.state_string).toMatch(
-      /^worker pod k8s-[a-z0-9]{5} could not start: ErrImagePull: /,
-    );
+    expect(build?.state_string).toMatch(/^worker pod k8s-0 could not start: ErrImagePull: /);
     expect(build?.state_string).toContain('bad-image:1');
     await waitFor(() => fixture?.fake.listPods().length === 0, {
       message: 'the failed pod is deleted',
@@ -74,9 +89,11 @@ describe('kubernetesLatentWorker', () => {
     expect(result).toBe(Results.EXCEPTION);
     const [build] = await fixture.builds();
     expect(build?.state_string).toMatch(
-      /the Kubernetes API refused worker pod k8s-[a-z0-9]{5} \(HTTP 403\): .*serviceaccount "missing-sa" not found/,
+      /the Kubernetes API refused worker pod k8s-0 \(HTTP 403\): .*serviceaccount "missing-sa" not found/,
     );
     expect(fixture.fake.listPods()).toEqual([]);
+    // Its Secret, created first, is deleted again.
+    expect(fixture.fake.listSecrets()).toEqual([]);
   });
 
   it('waits for an Unschedulable pod up to unschedulableDeadline, then fails with the reason', async () => {
@@ -133,9 +150,40 @@ describe('kubernetesLatentWorker', () => {
       message: 'two warm pods of master-0',
     });
     const first = new Set(fixture.fake.listPods().map((p) => p.metadata.name));
+    expect(fixture.fake.listSecrets()).toHaveLength(2);
+    // A worker Secret whose pod is gone (deleted by hand, or its delete failed): an orphan.
+    const orphan = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'k8s-9-abcde',
+        labels: {
+          [LABELS.managedBy]: 'yardmaster',
+          [LABELS.latentWorker]: 'k8s',
+          [LABELS.pod]: 'k8s-9',
+        },
+      },
+      stringData: { password: 'x' },
+    };
+    const response = await fetch(
+      `${fixture.fake.url}/api/v1/namespaces/${fixture.fake.namespace}/secrets`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(orphan),
+      },
+    );
+    expect(response.status).toBe(201);
+    fixture.fake.backdateSecret('k8s-9-abcde', 120_000);
 
-    // The same master restarts: it adopts its idle pods (they reconnect), starts none.
+    // The same master restarts: it adopts its idle pods (they reconnect), starts none, and
+    // deletes the orphaned Secret.
     await fixture.restart();
+    await waitFor(
+      () => !fixture?.fake.listSecrets().some((x) => JSON.stringify(x).includes('k8s-9-abcde')),
+      { message: 'the orphaned Secret is deleted' },
+    );
+    expect(fixture.fake.listSecrets()).toHaveLength(2);
     await waitFor(() => fixture?.latent.podCounts()[0]?.byState.idle === 2, {
       message: 'the restarted master adopted both pods',
       timeoutMs: 20_000,

@@ -1,6 +1,8 @@
 /**
  * The pod of one latent worker: labels (latent worker, master, builder, build request),
- * the worker's environment (master address, worker name, a password made for this pod),
+ * the worker's environment (master address, worker name, and the password made for this
+ * pod, read from the pod's own Secret through `secretKeyRef`; the pod carries only its
+ * SHA-256, for any master to check the worker's login),
  * the config's image, resources, env, node selector, tolerations, volumes and service
  * account, `activeDeadlineSeconds`, non-root with fsGroup, and `restartPolicy: Never`
  * (a pod runs one build; a crashed worker is a failed start, not a restart loop).
@@ -15,9 +17,15 @@ export const LABELS = {
   master: 'yardmaster.io/master',
   builder: 'yardmaster.io/builder',
   buildRequest: 'yardmaster.io/buildrequest',
+  /** On a worker Secret: the pod it belongs to. */
+  pod: 'yardmaster.io/pod',
 } as const;
 
 export const MASTER_NAME_ANNOTATION = 'yardmaster.io/master-name';
+/** SHA-256 (hex) of the worker's password: masters check logins against it. */
+export const PASSWORD_DIGEST_ANNOTATION = 'yardmaster.io/worker-password-sha256';
+/** The key of the password in the pod's Secret. */
+export const SECRET_PASSWORD_KEY = 'password';
 
 /** Where the worker keeps its builds inside the pod (an emptyDir). */
 export const WORKER_BASEDIR = '/workspace';
@@ -37,16 +45,41 @@ export function labelValue(text: string): string {
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
-/** `<latent worker>-<5 random characters>`, as Kubernetes' generateName does. */
-export function podName(latentWorker: string): string {
-  const bytes = randomBytes(5);
+function randomSuffix(): string {
   let suffix = '';
-  for (const byte of bytes) suffix += ALPHABET[byte % ALPHABET.length];
-  return `${latentWorker}-${suffix}`;
+  for (const byte of randomBytes(5)) suffix += ALPHABET[byte % ALPHABET.length];
+  return suffix;
 }
 
+/**
+ * `<latent worker>-<slot>`: the pod's name and its worker's name. Slots are reused once
+ * their pod is gone, so a latent worker has at most `maxPods` worker rows in the database
+ * (docs/decisions/0012-kubernetes-worker-slots-and-secrets.md).
+ */
+export function podName(latentWorker: string, slot: number): string {
+  return `${latentWorker}-${slot}`;
+}
+
+/** The smallest slot in [0, maxPods) whose name no pod has, or null. */
+export function freeSlot(latentWorker: string, maxPods: number, taken: Set<string>): number | null {
+  for (let slot = 0; slot < maxPods; slot++) {
+    if (!taken.has(podName(latentWorker, slot))) return slot;
+  }
+  return null;
+}
+
+/** The pod's Secret: `<pod>-<5 random characters>`, new for each pod using the name. */
+export function secretName(pod: string): string {
+  return `${pod}-${randomSuffix()}`;
+}
+
+/** 192 random bits: a fast digest is enough to keep it from being guessed. */
 export function podPassword(): string {
   return randomBytes(24).toString('base64url');
+}
+
+export function passwordDigest(password: string): string {
+  return createHash('sha256').update(password, 'utf8').digest('hex');
 }
 
 /** The selector of every pod of one latent worker (every master's). */
@@ -57,6 +90,8 @@ export function latentWorkerSelector(latentWorker: string): string {
 export interface PodSpecInput {
   config: KubernetesLatentWorkerConfig;
   name: string;
+  /** The pod's Secret, holding the password under `SECRET_PASSWORD_KEY`. */
+  secret: string;
   password: string;
   masterName: string;
   builder: string | null;
@@ -68,7 +103,10 @@ export function buildPodSpec(input: PodSpecInput): Record<string, unknown> {
   const env = [
     { name: 'YARDMASTER_MASTER', value: config.masterAddress },
     { name: 'YARDMASTER_WORKER_NAME', value: input.name },
-    { name: 'YARDMASTER_WORKER_PASSWORD', value: input.password },
+    {
+      name: 'YARDMASTER_WORKER_PASSWORD',
+      valueFrom: { secretKeyRef: { name: input.secret, key: SECRET_PASSWORD_KEY } },
+    },
     { name: 'YARDMASTER_WORKER_BASEDIR', value: WORKER_BASEDIR },
     ...Object.entries(config.env).map(([name, value]) => ({ name, value })),
   ];
@@ -90,7 +128,10 @@ export function buildPodSpec(input: PodSpecInput): Record<string, unknown> {
         [LABELS.buildRequest]:
           input.buildrequestid === null ? 'none' : String(input.buildrequestid),
       },
-      annotations: { [MASTER_NAME_ANNOTATION]: input.masterName },
+      annotations: {
+        [MASTER_NAME_ANNOTATION]: input.masterName,
+        [PASSWORD_DIGEST_ANNOTATION]: passwordDigest(input.password),
+      },
     },
     spec: {
       restartPolicy: 'Never',
@@ -126,4 +167,41 @@ export function buildPodSpec(input: PodSpecInput): Record<string, unknown> {
       volumes: [{ name: 'workspace', emptyDir: {} }, ...config.volumes],
     },
   };
+}
+
+/** The Secret that holds a pod's worker password, created before the pod. */
+export function buildWorkerSecret(input: {
+  config: KubernetesLatentWorkerConfig;
+  pod: string;
+  secret: string;
+  password: string;
+  masterName: string;
+}): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'Opaque',
+    metadata: {
+      name: input.secret,
+      labels: {
+        [LABELS.name]: 'yardmaster-worker',
+        [LABELS.managedBy]: 'yardmaster',
+        [LABELS.latentWorker]: input.config.name,
+        [LABELS.master]: labelValue(input.masterName),
+        [LABELS.pod]: input.pod,
+      },
+    },
+    data: { [SECRET_PASSWORD_KEY]: Buffer.from(input.password, 'utf8').toString('base64') },
+  };
+}
+
+/** The name of the Secret a pod's worker password comes from, or null. */
+export function secretOf(pod: {
+  spec?: { containers?: { env?: { valueFrom?: { secretKeyRef?: { name?: string } } }[] }[] };
+}): string | null {
+  for (const item of pod.spec?.containers?.[0]?.env ?? []) {
+    const name = item.valueFrom?.secretKeyRef?.name;
+    if (name !== undefined) return name;
+  }
+  return null;
 }

@@ -122,5 +122,9 @@ describe('several masters', () => {
     expect(creators().slice(-3)).toEqual(['master-a', 'master-a', 'master-a']);
     expect(fake.deletedWhileBusy).toEqual([]);
     await waitFor(() => fake?.listPods().length === 0, { message: 'no pod is left' });
+    // master-a checked the logins of master-b's pods against their password digests and
+    // deleted their Secrets with them; 9 pods used at most 3 worker names.
+    await waitFor(() => fake?.listSecrets().length === 0, { message: 'no Secret is left' });
+    expect((await a.data.workers.list()).length).toBeLessThanOrEqual(3);
   });
 });
