@@ -256,7 +256,19 @@ describe('web UI in Chromium', () => {
     await shot('home-running');
     expect(home.some((r) => r.startsWith('/steps?complete=false'))).toBe(true);
     // No read names an id: nothing per row (such as /builds/<id>/steps).
-    expect(home.filter((r) => /\/\d+(\/|\?|$)/.test(r.split('?')[0] ?? ''))).toEqual([]);
+    const namesAnId = (r: string) => /\/\d+(\/|$)/.test(r.split('?')[0] ?? '');
+    expect(home.filter(namesAnId)).toEqual([]);
+    // Builders: lists only (every builder's recent results in one read).
+    const builders = await apiReads(() => open('/builders', 'builders'));
+    expect(builders.filter(namesAnId)).toEqual([]);
+    expect(builders.length).toBeGreaterThan(0);
+    // Builder: every read by the builder in the URL.
+    const builderPath = `/builders/${builderIds.sleepy}`;
+    const builder = await apiReads(() => open(builderPath, 'builder'));
+    const byBuilder = (r: string) =>
+      r.startsWith(builderPath) && /^(\/|\?|$)/.test(r.slice(builderPath.length));
+    expect(builder.filter((r) => r !== '/workers' && !byBuilder(r))).toEqual([]);
+    expect(builder.some((r) => r.startsWith(`${builderPath}/builds?`))).toBe(true);
 
     // Build: every read is the build's own path (or one the URL alone gives), so all go out
     // at once; only the log view's lines are read by the log's id, once its length is known.
