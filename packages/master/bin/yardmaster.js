@@ -1,6 +1,11 @@
 #!/usr/bin/env node
 // The `yardmaster` command; the code is compiled into ../dist by `npm run build` (run by `npm ci`).
-import { main } from '../dist/cli.js';
+import { holdYoungGeneration } from '../dist/startup-heap.js';
+
+// A master's start-up garbage would otherwise grow V8's young generation for good
+// (src/startup-heap.ts); set before the master's modules load, released once it runs.
+if (process.argv[2] === 'start') holdYoungGeneration();
+const { main } = await import('../dist/cli.js');
 
 main(process.argv.slice(2), process.env).then(
   (code) => {

@@ -18,6 +18,7 @@ import { Master } from './master.js';
 import type { StartOptions } from './cli-options.js';
 import { createLogger, type Logger } from './logger.js';
 import { describeChanges } from './process/reconfig.js';
+import { releaseYoungGeneration } from './startup-heap.js';
 
 export const PID_FILE = 'master.pid';
 export const RECONFIG_STATUS_FILE = 'reconfig.json';
@@ -125,7 +126,12 @@ export async function reloadConfig(
  * until SIGTERM/SIGINT; resolves with the exit code.
  */
 export async function runMaster(options: StartOptions, log: Logger): Promise<number> {
-  const master = await startMaster(options, log);
+  let master: Master;
+  try {
+    master = await startMaster(options, log);
+  } finally {
+    releaseYoungGeneration(); // held by bin/yardmaster.js during start-up
+  }
   const basedir = path.resolve(options.basedir);
   const configPath = configPathOf(options, basedir);
   const pidFile = path.join(basedir, PID_FILE);
