@@ -31,7 +31,8 @@ export interface RunningMaster {
     scheduler: string,
     params: Record<string, unknown>,
   ): Promise<{ buildsetid: number; brids: Record<string, number> }>;
-  restart(): Promise<void>;
+  /** Stops (SIGTERM: drains as configured) and starts again; `options` replace the launch's. */
+  restart(options?: MasterProcessOptions): Promise<void>;
   stop(): Promise<void>;
   /** SIGKILL, as a crash or an OOM kill would: no clean-up at all. */
   crash(): Promise<void>;
@@ -52,6 +53,8 @@ export interface MasterProcessOptions {
   name?: string;
   /** Seconds of silence before other masters expire this one. */
   masterExpiry?: number;
+  /** `--drain-timeout`: seconds running builds get to finish on SIGTERM (0: none). */
+  drainTimeout?: number;
 }
 
 async function launch(
@@ -76,9 +79,14 @@ async function launch(
   if (options.dbUrl) args.push('--db-url', options.dbUrl);
   if (options.name) args.push('--name', options.name);
   if (options.masterExpiry) args.push('--master-expiry', String(options.masterExpiry));
+  if (options.drainTimeout !== undefined) {
+    args.push('--drain-timeout', String(options.drainTimeout));
+  }
   const proc = spawnProcess(process.execPath, args, {
     name: options.name ? `master ${options.name}` : 'master',
     env: { YARDMASTER_LOG_LEVEL: 'info' },
+    // SIGTERM lets running builds finish for up to the drain timeout before SIGKILL.
+    stopGraceMs: (options.drainTimeout ?? 0) * 1000 + 5000,
   });
   await proc.waitForOutput(/master .* started/, 30_000);
   return proc;
@@ -116,8 +124,9 @@ export async function startMaster(
         throw new Error(`force: HTTP ${response.status} ${response.text}`);
       return { buildsetid: response.json.result[0], brids: response.json.result[1] };
     },
-    async restart() {
+    async restart(overrides) {
       await master.stop();
+      if (overrides) options = { ...options, ...overrides };
       master.process = await launch(basedir, configFile, webPort, workerPort, options);
     },
     async crash() {
