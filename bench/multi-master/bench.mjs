@@ -94,9 +94,21 @@ async function startMasters(dbUrl, count, extra = []) {
         `m${i}`,
         ...extra,
       ],
-      { name: `m${i}`, env: { YARDMASTER_LOG_LEVEL: 'warn' } },
+      {
+        name: `m${i}`,
+        env: {
+          YARDMASTER_LOG_LEVEL: 'warn',
+          YARDMASTER_SQL_STATS: path.join(dir, `m${i}-sql.json`),
+        },
+      },
     );
-    masters.push({ proc, webPort, workerPort, name: `m${i}` });
+    masters.push({
+      proc,
+      webPort,
+      workerPort,
+      name: `m${i}`,
+      sqlStats: path.join(dir, `m${i}-sql.json`),
+    });
   }
   for (const m of masters) {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${m.webPort}/api/v2/builders`)).ok, {
@@ -106,6 +118,47 @@ async function startMasters(dbUrl, count, extra = []) {
     });
   }
   return masters;
+}
+
+/** The master's statement counts (YARDMASTER_SQL_STATS), written every second, newer than `after`. */
+async function sqlStats(master, after = 0) {
+  let stats = null;
+  await waitFor(
+    () => {
+      try {
+        stats = JSON.parse(fs.readFileSync(master.sqlStats, 'utf8'));
+      } catch {
+        return false;
+      }
+      return stats.at > after;
+    },
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
+  return stats;
+}
+
+/** Statements and transactions per build between two sets of snapshots, and the top shapes. */
+function perBuild(before, after, builds) {
+  const shapes = new Map();
+  let statements = 0;
+  let transactions = 0;
+  after.forEach((a, i) => {
+    const b = before[i];
+    statements += a.statements - b.statements;
+    transactions += a.transactions - b.transactions;
+    for (const [shape, n] of Object.entries(a.shapes)) {
+      const d = n - (b.shapes[shape] ?? 0);
+      if (d > 0) shapes.set(shape, (shapes.get(shape) ?? 0) + d);
+    }
+  });
+  const round = (n) => Number((n / builds).toFixed(2));
+  return {
+    statements: round(statements),
+    transactions: round(transactions),
+    shapes: [...shapes.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .map(([shape, n]) => [round(n), shape.length > 160 ? shape.slice(0, 157) + '...' : shape]),
+  };
 }
 
 async function builderId(url, name) {
@@ -131,6 +184,8 @@ async function claimsPerSecond(server, masterCount) {
   const url = await server.createDatabase(`claims_${masterCount}_${Date.now()}`);
   const masters = await startMasters(url, masterCount);
   await seed(url, 'fast', REQUESTS);
+  const seeded = Date.now();
+  const sqlBefore = await Promise.all(masters.map((m) => sqlStats(m, seeded)));
   const cpuBefore = masters.map((m) => cpuMs(m.proc.pid));
   const addresses = masters.map((m) => `127.0.0.1:${m.workerPort}`);
   const workers = Array.from({ length: WORKERS }, (_, i) =>
@@ -151,6 +206,16 @@ async function claimsPerSecond(server, masterCount) {
     },
   );
   const cpu = masters.reduce((sum, m, i) => sum + cpuMs(m.proc.pid) - cpuBefore[i], 0);
+  const done = Date.now();
+  const sql = perBuild(
+    sqlBefore,
+    await Promise.all(masters.map((m) => sqlStats(m, done))),
+    REQUESTS,
+  );
+  if (process.env.BENCH_SQL_SHAPES) {
+    console.log(`statements per build, ${masterCount} master(s):`);
+    for (const [n, shape] of sql.shapes) console.log(`  ${String(n).padStart(6)}  ${shape}`);
+  }
   const [span] = await query(
     url,
     'select min(claimed_at) as first, max(complete_at) as last from buildrequests',
@@ -175,6 +240,8 @@ async function claimsPerSecond(server, masterCount) {
     doubleClaims: Number(doubles.n),
     buildsPerMaster: perMaster.map((r) => Number(r.n)),
     masterCpuMsPerBuild: Number((cpu / REQUESTS).toFixed(2)),
+    statementsPerBuild: sql.statements,
+    transactionsPerBuild: sql.transactions,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
 import type { PropertyMap } from './buildsets.js';
+import { isUniqueViolation } from './transient.js';
 
 /** Properties per statement: 4 parameters each, far below SQLite's and PostgreSQL's limits. */
 const PROPERTY_BATCH = 200;
@@ -76,6 +77,11 @@ function toBuild(r: BuildRow): BuildEntity {
 export class BuildsData {
   constructor(private readonly ctx: DataContext) {}
 
+  /**
+   * Adds a build row with the next number of its builder, in one statement (`insert …
+   * select max(number) + 1 … returning *`). Two masters numbering the same builder at
+   * the same moment collide on the unique (builderid, number): the loser tries again.
+   */
   async add(input: {
     builderid: number;
     buildrequestid: number;
@@ -84,82 +90,90 @@ export class BuildsData {
     state: string;
   }): Promise<{ buildid: number; number: number }> {
     const now = this.ctx.now();
-    const created = await this.ctx.db.transaction().execute(async (trx) => {
-      const max = await trx
-        .selectFrom('builds')
-        .select(sql<number | null>`max(number)`.as('n'))
-        .where('builderid', '=', input.builderid)
-        .executeTakeFirst();
-      const number = Number(max?.n ?? 0) + 1;
-      const row = await trx
-        .insertInto('builds')
-        .values({
-          number,
-          builderid: input.builderid,
-          buildrequestid: input.buildrequestid,
-          workerid: input.workerid,
-          masterid: input.masterid,
-          started_at: now,
-          state_string: input.state,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      return { buildid: row.id, number };
-    });
-    const build = await this.get(created.buildid);
-    this.publish(build, 'new');
-    return created;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const row = await this.ctx.db
+          .insertInto('builds')
+          .columns([
+            'number',
+            'builderid',
+            'buildrequestid',
+            'workerid',
+            'masterid',
+            'started_at',
+            'state_string',
+          ])
+          .expression((eb) =>
+            eb
+              .selectFrom('builds')
+              .select([
+                sql<number>`coalesce(max(number), 0) + 1`.as('number'),
+                sql<number>`${input.builderid}`.as('builderid'),
+                sql<number>`${input.buildrequestid}`.as('buildrequestid'),
+                sql<number | null>`${input.workerid}`.as('workerid'),
+                sql<number>`${input.masterid}`.as('masterid'),
+                sql<number>`${now}`.as('started_at'),
+                sql<string>`${input.state}`.as('state_string'),
+              ])
+              .where('builderid', '=', input.builderid),
+          )
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        this.publish(toBuild(row), 'new');
+        return { buildid: row.id, number: row.number };
+      } catch (error) {
+        if (attempt >= 5 || !isUniqueViolation(error)) throw error;
+      }
+    }
   }
 
   async setState(buildid: number, state: string): Promise<void> {
-    await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('builds')
       .set({ state_string: state })
       .where('id', '=', buildid)
-      .execute();
-    this.publish(await this.get(buildid), 'update');
+      .returningAll()
+      .executeTakeFirst();
+    if (row) this.publish(toBuild(row), 'update');
   }
 
   async finish(buildid: number, results: Result, state: string): Promise<void> {
-    await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('builds')
       .set({ results, complete_at: this.ctx.now(), state_string: state })
       .where('id', '=', buildid)
       .where('complete_at', 'is', null)
-      .execute();
-    this.publish(await this.get(buildid), 'finished');
+      .returningAll()
+      .executeTakeFirst();
+    // Already finished (by recovery, say): publish what is stored, as before.
+    this.publish(row ? toBuild(row) : await this.get(buildid), 'finished');
   }
 
+  /**
+   * Stores properties (insert or replace by name) in one statement per 200 of them: a
+   * build writes its ~15 properties at its start and, at its end, only those that changed.
+   */
   async setProperties(buildid: number, props: PropertyMap): Promise<void> {
     const entries = Object.entries(props);
-    if (entries.length === 0) return;
-    // Two statements per batch rather than two per property: a build writes its ~10
-    // properties twice, and per-statement cost dominates a short build's master CPU.
-    await this.ctx.db.transaction().execute(async (trx) => {
-      for (let start = 0; start < entries.length; start += PROPERTY_BATCH) {
-        const batch = entries.slice(start, start + PROPERTY_BATCH);
-        await trx
-          .deleteFrom('build_properties')
-          .where('buildid', '=', buildid)
-          .where(
-            'name',
-            'in',
-            batch.map(([name]) => name),
-          )
-          .execute();
-        await trx
-          .insertInto('build_properties')
-          .values(
-            batch.map(([name, [value, source]]) => ({
-              buildid,
-              name,
-              value: JSON.stringify(value ?? null),
-              source,
-            })),
-          )
-          .execute();
-      }
-    });
+    for (let start = 0; start < entries.length; start += PROPERTY_BATCH) {
+      await this.ctx.db
+        .insertInto('build_properties')
+        .values(
+          entries.slice(start, start + PROPERTY_BATCH).map(([name, [value, source]]) => ({
+            buildid,
+            name,
+            value: JSON.stringify(value ?? null),
+            source,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['buildid', 'name']).doUpdateSet((eb) => ({
+            value: eb.ref('excluded.value'),
+            source: eb.ref('excluded.source'),
+          })),
+        )
+        .execute();
+    }
   }
 
   async properties(buildids: number[]): Promise<Map<number, PropertyMap>> {

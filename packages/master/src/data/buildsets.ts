@@ -8,8 +8,8 @@
  */
 import { sql } from 'kysely';
 import type { DataContext } from './context.js';
-import { parseJson, toSeconds } from './context.js';
-import { Results, worstResult, type Result } from '../results.js';
+import { isPostgres, parseJson, toSeconds } from './context.js';
+import { Results, type Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
 import { compareAndSetIn, StateConflictError, type StateUpdate } from './state.js';
@@ -519,35 +519,90 @@ export class BuildsetsData {
 
   /** Claims one request for `masterid`; false if another claim won. */
   async claim(brid: number, masterid: number): Promise<boolean> {
-    const result = await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('buildrequests')
       .set({ claimed_by_masterid: masterid, claimed_at: this.ctx.now() })
       .where('id', '=', brid)
       .where('claimed_by_masterid', 'is', null)
       .where('complete', '=', 0)
+      .returningAll()
       .executeTakeFirst();
-    const won = Number(result.numUpdatedRows) === 1;
-    if (won) this.publishRequest(await this.getRequest(brid), 'claimed');
-    return won;
+    if (row) this.publishRequest(toBuildRequest(row), 'claimed');
+    return row !== undefined;
+  }
+
+  /**
+   * Claims up to `limit` requests from the head of a builder's queue (priority, then
+   * oldest) for `masterid`, in one statement, and returns them in queue order. On
+   * PostgreSQL the head is read `FOR UPDATE SKIP LOCKED`, so masters claiming at the same
+   * moment take different requests instead of queueing behind one another; on SQLite
+   * the one writer at a time does the same. The update stays conditional on the request
+   * being pending, so no request is ever claimed twice.
+   */
+  async claimNext(
+    builderid: number,
+    limit: number,
+    masterid: number,
+  ): Promise<BuildRequestEntity[]> {
+    if (limit <= 0) return [];
+    const postgres = isPostgres(this.ctx.db);
+    // The head is a materialized CTE, read once: as `id IN (SELECT … LIMIT n FOR UPDATE
+    // SKIP LOCKED)` PostgreSQL may run the subquery again for each row and claim far more
+    // than n requests.
+    const rows = await this.ctx.db
+      .with(
+        (cte) => cte('head').materialized(),
+        (db) => {
+          const head = db
+            .selectFrom('buildrequests')
+            .select('id')
+            .where('builderid', '=', builderid)
+            .where('complete', '=', 0)
+            .where('claimed_by_masterid', 'is', null)
+            .orderBy('priority', 'desc')
+            .orderBy('submitted_at')
+            .orderBy('id')
+            .limit(limit);
+          return postgres ? head.forUpdate().skipLocked() : head;
+        },
+      )
+      .updateTable('buildrequests')
+      .set({ claimed_by_masterid: masterid, claimed_at: this.ctx.now() })
+      .where('id', 'in', (eb) => eb.selectFrom('head').select('head.id'))
+      .where('claimed_by_masterid', 'is', null)
+      .where('complete', '=', 0)
+      .returningAll()
+      .execute();
+    const claimed = rows
+      .map(toBuildRequest)
+      .sort(
+        (a, b) =>
+          b.priority - a.priority ||
+          (a.submitted_at ?? 0) - (b.submitted_at ?? 0) ||
+          a.buildrequestid - b.buildrequestid,
+      );
+    for (const br of claimed) this.publishRequest(br, 'claimed');
+    return claimed;
   }
 
   /** Puts requests claimed by `masterid` back in the queue. */
   async unclaim(brids: number[], masterid: number): Promise<void> {
     if (brids.length === 0) return;
-    await this.ctx.db
+    const rows = await this.ctx.db
       .updateTable('buildrequests')
       .set({ claimed_by_masterid: null, claimed_at: null })
       .where('id', 'in', brids)
       .where('claimed_by_masterid', '=', masterid)
       .where('complete', '=', 0)
+      .returningAll()
       .execute();
-    for (const brid of brids) this.publishRequest(await this.getRequest(brid), 'unclaimed');
+    for (const row of rows) this.publishRequest(toBuildRequest(row), 'unclaimed');
   }
 
-  /** Completes requests and, when a buildset's last request completes, the buildset. */
   /**
-   * Completes requests. With `claimedBy`, only requests still claimed by that master: a
-   * master that was expired (fenced) must not complete requests now run by another.
+   * Completes requests and, when a buildset's last request completes, the buildset. With
+   * `claimedBy`, only requests still claimed by that master: a master that was expired
+   * (fenced) must not complete requests now run by another.
    */
   async complete(brids: number[], results: Result, claimedBy?: number): Promise<void> {
     if (brids.length === 0) return;
@@ -558,14 +613,11 @@ export class BuildsetsData {
       .where('id', 'in', brids)
       .where('complete', '=', 0);
     if (claimedBy !== undefined) update = update.where('claimed_by_masterid', '=', claimedBy);
-    const result = await update.executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return;
+    const rows = await update.returningAll().execute();
     const bsids = new Set<number>();
-    for (const brid of brids) {
-      const br = await this.getRequest(brid);
-      if (!br) continue;
-      bsids.add(br.buildsetid);
-      this.publishRequest(br, 'complete');
+    for (const row of rows) {
+      bsids.add(row.buildsetid);
+      this.publishRequest(toBuildRequest(row), 'complete');
     }
     for (const bsid of bsids) await this.maybeCompleteBuildset(bsid);
   }
@@ -583,25 +635,50 @@ export class BuildsetsData {
     this.ctx.bus.publish(['builders', builderid, 'buildrequests', id, event], br);
   }
 
+  /**
+   * Completes the buildset if none of its requests is pending, with the worst of their
+   * results (Buildbot's worst_status, from SUCCESS: SKIPPED alone gives SUCCESS), in one
+   * conditional statement. Run after the request's own write committed, so of two
+   * masters completing a buildset's last two requests at once at least one sees both
+   * complete, and `complete = 0` lets only one of them write it.
+   */
   private async maybeCompleteBuildset(bsid: number): Promise<void> {
-    const requests = await this.ctx.db
-      .selectFrom('buildrequests')
-      .select(['complete', 'results'])
-      .where('buildsetid', '=', bsid)
-      .execute();
-    if (requests.some((r) => r.complete === 0)) return;
-    const results = requests.reduce<Result>(
-      (acc, r) => worstResult(acc, (r.results ?? Results.SUCCESS) as Result),
-      Results.SUCCESS,
-    );
-    const updated = await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('buildsets')
-      .set({ complete: 1, complete_at: this.ctx.now(), results })
+      .set({
+        complete: 1,
+        complete_at: this.ctx.now(),
+        results: sql<number>`(select case when results is null or results = ${Results.SKIPPED}
+            then ${Results.SUCCESS} else results end
+          from buildrequests where buildsetid = ${bsid}
+          order by ${WORST_FIRST} limit 1)`,
+      })
       .where('id', '=', bsid)
       .where('complete', '=', 0)
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('buildrequests')
+              .select('id')
+              .where('buildsetid', '=', bsid)
+              .where('complete', '=', 0),
+          ),
+        ),
+      )
+      .returningAll()
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 1) {
-      this.ctx.bus.publish(['buildsets', String(bsid), 'complete'], await this.get(bsid));
+    if (row) {
+      this.ctx.bus.publish(
+        ['buildsets', String(bsid), 'complete'],
+        toBuildset(row, await this.sourcestamps(bsid)),
+      );
     }
   }
 }
+
+/** Buildbot's severity order (results.ts SEVERITY), most severe first, as an ORDER BY. */
+const WORST_FIRST = sql`case results
+  when ${Results.CANCELLED} then 6 when ${Results.RETRY} then 5 when ${Results.EXCEPTION} then 4
+  when ${Results.FAILURE} then 3 when ${Results.WARNINGS} then 2 when ${Results.SUCCESS} then 1
+  when ${Results.SKIPPED} then 0 else 1 end desc`;

@@ -1,5 +1,5 @@
 /** What every data-layer module shares: the database, the bus and the clock. */
-import type { Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { Bus } from '../mq/bus.js';
 
@@ -22,4 +22,12 @@ export function parseJson<T>(text: string | null, fallback: T): T {
   } catch {
     return fallback;
   }
+}
+
+/**
+ * True on PostgreSQL: hot paths there fold several writes into one statement (data-
+ * modifying CTEs, one round trip) where SQLite, in process, runs them in a transaction.
+ */
+export function isPostgres(db: Kysely<Database>): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
 }

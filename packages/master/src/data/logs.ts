@@ -6,7 +6,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
-import type { DataContext } from './context.js';
+import { isPostgres, type DataContext } from './context.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
 
@@ -62,6 +62,25 @@ export function slugify(name: string): string {
   return name.replace(/[^a-zA-Z0-9_-]+/g, '_') || 'log';
 }
 
+interface EncodedChunk {
+  content: Buffer;
+  compressed: boolean;
+  lines: number;
+}
+
+/** Whole lines (a missing last newline is added), gzip'd from 256 bytes. */
+function encodeChunk(text: string): EncodedChunk {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  if (!text.endsWith('\n')) {
+    text += '\n';
+    lines++;
+  }
+  const raw = Buffer.from(text, 'utf8');
+  const compressed = raw.length >= COMPRESS_FROM_BYTES;
+  return { content: compressed ? gzipSync(raw, { level: 1 }) : raw, compressed, lines };
+}
+
 function decode(content: Uint8Array, compressed: number): string {
   const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   return (compressed === 1 ? gunzipSync(buf) : buf).toString('utf8');
@@ -74,56 +93,91 @@ export class LogsData {
     const row = await this.ctx.db
       .insertInto('logs')
       .values({ name, slug: slugify(name), stepid, complete: 0, num_lines: 0, type })
-      .returning('id')
+      .returningAll()
       .executeTakeFirstOrThrow();
-    this.publish(await this.get(row.id), 'new');
+    this.publish(toLog(row), 'new');
     return row.id;
   }
 
-  /** Appends whole lines (each ending in '\n'); returns the new line count. */
-  async append(logid: number, text: string): Promise<number> {
+  /**
+   * Appends whole lines (each ending in '\n'); returns the new line count. The log's one
+   * writer may pass `firstLine` (the count it already wrote): then nothing is read first,
+   * and on PostgreSQL the chunk and the count are one statement.
+   */
+  async append(logid: number, text: string, firstLine?: number): Promise<number> {
     if (text.length === 0) return (await this.get(logid))?.num_lines ?? 0;
-    let lines = 0;
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-    if (!text.endsWith('\n')) {
-      text += '\n';
-      lines++;
-    }
-    const raw = Buffer.from(text, 'utf8');
-    const compressed = raw.length >= COMPRESS_FROM_BYTES;
-    const content = compressed ? gzipSync(raw, { level: 1 }) : raw;
-    const log = await this.ctx.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .selectFrom('logs')
-        .selectAll()
-        .where('id', '=', logid)
-        .executeTakeFirstOrThrow();
-      const first = row.num_lines;
-      await trx
-        .insertInto('logchunks')
-        .values({
-          logid,
-          first_line: first,
-          last_line: first + lines - 1,
-          content,
-          compressed: compressed ? 1 : 0,
-        })
-        .execute();
-      await trx
-        .updateTable('logs')
-        .set({ num_lines: first + lines })
-        .where('id', '=', logid)
-        .execute();
-      return toLog({ ...row, num_lines: first + lines });
-    });
-    // As Buildbot, the event carries the whole log entity (read in the same transaction).
-    this.publish(log, 'append');
-    return log.num_lines;
+    const chunk = encodeChunk(text);
+    const first =
+      firstLine ??
+      (
+        await this.ctx.db
+          .selectFrom('logs')
+          .select('num_lines')
+          .where('id', '=', logid)
+          .executeTakeFirstOrThrow()
+      ).num_lines;
+    const row = await this.writeChunk(logid, first, chunk, false);
+    // As Buildbot, the event carries the whole log entity.
+    this.publish(row, 'append');
+    return row.num_lines;
   }
 
-  async finish(logid: number): Promise<void> {
-    await this.ctx.db.updateTable('logs').set({ complete: 1 }).where('id', '=', logid).execute();
-    this.publish(await this.get(logid), 'finished');
+  /**
+   * Marks the log complete; with `last`, its last lines are stored in the same write (a
+   * short step's whole output is then one statement on PostgreSQL).
+   */
+  async finish(logid: number, last?: { text: string; firstLine: number }): Promise<void> {
+    if (last && last.text.length > 0) {
+      const row = await this.writeChunk(logid, last.firstLine, encodeChunk(last.text), true);
+      this.publish(row, 'append');
+      this.publish(row, 'finished');
+      return;
+    }
+    const row = await this.ctx.db
+      .updateTable('logs')
+      .set({ complete: 1 })
+      .where('id', '=', logid)
+      .returningAll()
+      .executeTakeFirst();
+    if (row) this.publish(toLog(row), 'finished');
+  }
+
+  /** Stores one chunk from `first` and moves `num_lines` past it (and completes the log). */
+  private async writeChunk(
+    logid: number,
+    first: number,
+    chunk: EncodedChunk,
+    complete: boolean,
+  ): Promise<LogEntity> {
+    const numLines = first + chunk.lines;
+    const chunkRow = {
+      logid,
+      first_line: first,
+      last_line: numLines - 1,
+      content: chunk.content,
+      compressed: chunk.compressed ? 1 : 0,
+    };
+    const set = complete ? { num_lines: numLines, complete: 1 } : { num_lines: numLines };
+    if (isPostgres(this.ctx.db)) {
+      const row = await this.ctx.db
+        .with('chunk', (db) => db.insertInto('logchunks').values(chunkRow))
+        .updateTable('logs')
+        .set(set)
+        .where('id', '=', logid)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toLog(row);
+    }
+    const row = await this.ctx.db.transaction().execute(async (trx) => {
+      await trx.insertInto('logchunks').values(chunkRow).execute();
+      return trx
+        .updateTable('logs')
+        .set(set)
+        .where('id', '=', logid)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+    return toLog(row);
   }
 
   async get(logid: number): Promise<LogEntity | undefined> {
@@ -176,7 +230,7 @@ export class LogsData {
       .selectAll()
       .where('logid', '=', logid)
       .where('last_line', '>=', firstLine)
-      .where('first_line', '<=', lastLine)
+      .where('first_line', '<=', Math.min(lastLine, 2_147_483_647))
       .orderBy('first_line')
       .execute();
     const parts: string[] = [];

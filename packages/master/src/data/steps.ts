@@ -73,7 +73,7 @@ export class StepsData {
 
   /** Adds a step at the end of the build; a name used twice gets Buildbot's `_1` suffix. */
   async add(buildid: number, name: string, state = 'pending'): Promise<StepEntity> {
-    const id = await this.ctx.db.transaction().execute(async (trx) => {
+    const row = await this.ctx.db.transaction().execute(async (trx) => {
       const existing = await trx
         .selectFrom('steps')
         .select(['number', 'name'])
@@ -86,51 +86,83 @@ export class StepsData {
       const row = await trx
         .insertInto('steps')
         .values({ number, name: unique, buildid, state_string: state, urls: '[]', hidden: 0 })
-        .returning('id')
+        .returningAll()
         .executeTakeFirstOrThrow();
-      return row.id;
+      return row;
     });
-    const step = await this.getOrThrow(id);
+    const step = toStep(row);
     this.publish(step, 'new');
     return step;
   }
 
+  /**
+   * Adds a step and starts it in one statement, for the build that owns it: the build
+   * numbers its steps and makes names unique itself (it is their only writer), so no
+   * read is needed. Publishes `new` (as before the start) and `started`.
+   */
+  async addStarted(
+    buildid: number,
+    step: { number: number; name: string; state: string },
+  ): Promise<StepEntity> {
+    const row = await this.ctx.db
+      .insertInto('steps')
+      .values({
+        number: step.number,
+        name: step.name,
+        buildid,
+        started_at: this.ctx.now(),
+        state_string: step.state,
+        urls: '[]',
+        hidden: 0,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const started = toStep(row);
+    this.publish({ ...started, started_at: null, state_string: 'pending' }, 'new');
+    this.publish(started, 'started');
+    return started;
+  }
+
   async start(stepid: number, state: string): Promise<void> {
-    await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('steps')
       .set({ started_at: this.ctx.now(), state_string: state })
       .where('id', '=', stepid)
-      .execute();
-    this.publish(await this.get(stepid), 'started');
+      .returningAll()
+      .executeTakeFirst();
+    if (row) this.publish(toStep(row), 'started');
   }
 
   async setState(stepid: number, state: string): Promise<void> {
-    await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('steps')
       .set({ state_string: state })
       .where('id', '=', stepid)
-      .execute();
-    this.publish(await this.get(stepid), 'updated');
+      .returningAll()
+      .executeTakeFirst();
+    if (row) this.publish(toStep(row), 'updated');
   }
 
   async finish(stepid: number, results: Result, state: string, hidden = false): Promise<void> {
-    await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('steps')
       .set({ complete_at: this.ctx.now(), results, state_string: state, hidden: hidden ? 1 : 0 })
       .where('id', '=', stepid)
-      .execute();
-    this.publish(await this.get(stepid), 'finished');
+      .returningAll()
+      .executeTakeFirst();
+    if (row) this.publish(toStep(row), 'finished');
   }
 
   async addUrl(stepid: number, name: string, url: string): Promise<void> {
     const step = await this.getOrThrow(stepid);
     const urls = [...step.urls, { name, url }];
-    await this.ctx.db
+    const row = await this.ctx.db
       .updateTable('steps')
       .set({ urls: JSON.stringify(urls) })
       .where('id', '=', stepid)
-      .execute();
-    this.publish(await this.get(stepid), 'updated');
+      .returningAll()
+      .executeTakeFirst();
+    if (row) this.publish(toStep(row), 'updated');
   }
 
   async get(stepid: number): Promise<StepEntity | undefined> {

@@ -8,3 +8,9 @@ import { isUnavailable } from '../db/connect.js';
 export function isTransientDatabaseError(error: unknown): boolean {
   return isUnavailable(error);
 }
+
+/** True for a unique-constraint violation (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}

@@ -21,6 +21,7 @@ import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import type { Dialect } from './migrations/column-types.js';
 import { YardmasterError } from '../errors.js';
+import { sqlStatsFromEnv } from './sql-stats.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -83,12 +84,19 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
       { cause: error },
     );
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: patientPool(pool) }) });
+  const stats = sqlStatsFromEnv();
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: patientPool(pool) }),
+    ...(stats ? { log: stats.log } : {}),
+  });
   const handle: DatabaseHandle = {
     db,
     dialect: 'postgres',
     description: redactUrl(url),
-    close: () => db.destroy(),
+    close: () => {
+      stats?.close();
+      return db.destroy();
+    },
   };
   if (options.migrate !== false) await migrateToLatest(handle);
   return handle;
@@ -168,14 +176,19 @@ export async function openDatabase(
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = OFF');
+  const stats = sqlStatsFromEnv();
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    ...(stats ? { log: stats.log } : {}),
   });
   const handle: DatabaseHandle = {
     db,
     dialect: 'sqlite',
     description: file,
-    close: () => db.destroy(),
+    close: () => {
+      stats?.close();
+      return db.destroy();
+    },
   };
   if (options.migrate !== false) await migrateToLatest(handle);
   return handle;

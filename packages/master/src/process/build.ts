@@ -1,7 +1,7 @@
 /**
  * One build: from its row in `builds` to its result, on one worker.
  *
- * States: starting → preparing worker (step 0 pings the worker) → building (steps in
+ * States: starting (step 0 `worker_preparation` pings the worker) → building (steps in
  * order) → finished. `stop()` may come at any time: it interrupts the running command
  * and the build ends CANCELLED. Losing the worker ends the running step and the build
  * RETRY, with the reason in the state string. Exactly one `finish` per build, and the
@@ -69,6 +69,13 @@ export class Build {
   /** Who holds `buildLocks`: the build, or the distributor's token when it took them. */
   private lockOwner: object = this;
   private propertiesDirty = false;
+  /** Each property as last stored (JSON of value and source): the end writes only changes. */
+  private readonly storedJson = new Map<string, string>();
+  /** The buildset's properties and source stamps, when the distributor read them already. */
+  private prefetched: { properties: PropertyMap; sourcestamps: SourceStampEntity[] } | null = null;
+  /** This build's step names and next number: it is their only writer. */
+  private readonly stepNames = new Set<string>();
+  private nextStepNumber = 0;
 
   constructor(
     private readonly deps: BuildDeps,
@@ -108,6 +115,14 @@ export class Build {
 
   get isStopping(): boolean {
     return this.stopping;
+  }
+
+  /**
+   * The buildset's properties and source stamps, read by the distributor for every build
+   * of a pass in one query each, so the build does not read them again.
+   */
+  usePrefetched(info: { properties: PropertyMap; sourcestamps: SourceStampEntity[] }): void {
+    this.prefetched = info;
   }
 
   /** Creates the build's row; `run` may follow. */
@@ -153,7 +168,7 @@ export class Build {
     }
     unwatch();
     try {
-      await data.builds.setProperties(this.buildid, this.storedProperties());
+      await this.storeChangedProperties();
       await data.builds.finish(this.buildid, this.results, this.redactor.redact(state));
     } finally {
       // After the build's end is stored, as Buildbot: the next holder starts after it.
@@ -204,11 +219,13 @@ export class Build {
       set(name, value, 'Global');
     for (const [name, value] of Object.entries(this.builder.properties))
       set(name, value, 'Builder');
-    const fromBuildset = await data.buildsets.properties(this.request.buildsetid);
+    const fromBuildset =
+      this.prefetched?.properties ?? (await data.buildsets.properties(this.request.buildsetid));
     for (const [name, value] of Object.entries(fromBuildset)) this.properties[name] = value;
     for (const [name, value] of Object.entries(this.services.workerProperties(this.workerName)))
       set(name, value, 'Worker');
-    this.sourcestamps = await data.buildsets.sourcestamps(this.request.buildsetid);
+    this.sourcestamps =
+      this.prefetched?.sourcestamps ?? (await data.buildsets.sourcestamps(this.request.buildsetid));
     const ss = this.sourcestamps[0];
     if (ss) {
       set('branch', ss.branch, 'Build');
@@ -222,7 +239,29 @@ export class Build {
     set('buildnumber', this.number, 'Build');
     set('workername', this.workerName, 'Worker');
     set('masterid', this.deps.masterid, 'Build');
-    await data.builds.setProperties(this.buildid, this.storedProperties());
+    await this.storeChangedProperties();
+  }
+
+  /** Stores the properties that differ from what was stored last (one statement, or none). */
+  private async storeChangedProperties(): Promise<void> {
+    const changed: PropertyMap = {};
+    let any = false;
+    for (const [name, entry] of Object.entries(this.storedProperties())) {
+      const json = JSON.stringify(entry);
+      if (this.storedJson.get(name) === json) continue;
+      changed[name] = entry;
+      this.storedJson.set(name, json);
+      any = true;
+    }
+    if (any) await this.deps.data.builds.setProperties(this.buildid, changed);
+  }
+
+  /** The step's number and its name made unique in the build (Buildbot's `_1` suffix). */
+  private nextStep(name: string): { number: number; name: string } {
+    let unique = name;
+    for (let i = 1; this.stepNames.has(unique); i++) unique = `${name}_${i}`;
+    this.stepNames.add(unique);
+    return { number: this.nextStepNumber++, name: unique };
   }
 
   /** The properties as stored: every secret the build used replaced by `<NAME>`. */
@@ -270,9 +309,10 @@ export class Build {
   /** Step 0, as Buildbot: make sure the worker answers before running anything. */
   private async prepareWorker(): Promise<boolean> {
     const { data } = this.deps;
-    await data.builds.setState(this.buildid, 'preparing worker');
-    const step = await data.steps.add(this.buildid, 'worker_preparation');
-    await data.steps.start(step.stepid, 'preparing worker');
+    const step = await data.steps.addStarted(this.buildid, {
+      ...this.nextStep('worker_preparation'),
+      state: 'preparing worker',
+    });
     try {
       if (this.connection.isClosed)
         throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
@@ -306,9 +346,7 @@ export class Build {
       const outcome = stepOutcome(step.flags, result);
       this.results = worstResult(this.results, outcome.buildResult);
       if (outcome.terminate) terminated = true;
-      if (this.propertiesDirty) {
-        await this.deps.data.builds.setProperties(this.buildid, this.storedProperties());
-      }
+      if (this.propertiesDirty) await this.storeChangedProperties();
       if (result === Results.RETRY || result === Results.CANCELLED) break;
     }
     if (this.stopping) this.results = worstResult(this.results, Results.CANCELLED);
@@ -317,8 +355,10 @@ export class Build {
   private async runStep(step: BuildStep): Promise<Result> {
     const { data } = this.deps;
     const redact = (text: string) => this.redactor.redact(text);
-    const row = await data.steps.add(this.buildid, step.name);
-    await data.steps.start(row.stepid, redact(step.describe(false)));
+    const row = await data.steps.addStarted(this.buildid, {
+      ...this.nextStep(step.name),
+      state: redact(step.describe(false)),
+    });
     const logs: LogWriter[] = [];
     const runtime = this.runtimeFor(row.stepid, logs);
     const locks = this.services.locks.resolve(step.locks, this.workerName);

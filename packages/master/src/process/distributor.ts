@@ -16,7 +16,9 @@ import type { DataApi } from '../data/data-api.js';
 import type { BuildRequestEntity, PropertyMap, SourceStampEntity } from '../data/buildsets.js';
 import type { Logger } from '../logger.js';
 import { Results, type Result } from '../results.js';
-import type { WorkerRegistry } from '../workers/worker-registry.js';
+import type { WorkerRegistry, WorkerState } from '../workers/worker-registry.js';
+import type { WorkerConnection } from '../workers/worker-connection.js';
+import type { ResolvedLock } from './locks.js';
 import type { Subscription } from '../mq/bus.js';
 import type { BuilderRuntime } from './builder-runtime.js';
 import { Build } from './build.js';
@@ -257,6 +259,16 @@ export class BuildRequestDistributor {
     requests: BuildRequestEntity[],
     unserved: BuildRequestEntity[],
   ): Promise<void> {
+    if (
+      !builder.nextBuild &&
+      !builder.nextWorker &&
+      !builder.canStartBuild &&
+      (builder.locks ?? []).length === 0 &&
+      builder.collapseRequests === false
+    ) {
+      await this.startBatch(builder, requests, unserved);
+      return;
+    }
     const taken = new Set<number>();
     // Hooks (nextBuild, nextWorker, canStartBuild, a collapse function) and the builder's
     // locks pick the pairs: process/build-chooser.ts.
@@ -291,38 +303,117 @@ export class BuildRequestDistributor {
         await this.collapse(builder, info, request, requests, taken);
       }
       this.registry.acquire(worker);
-      const build = new Build(
-        { data: this.data, log: this.log, masterid: this.masterid },
-        builder,
-        request,
-        worker.name,
-        connection,
+      await this.launch(builder, request, worker, connection, { locks, owner: lockOwner });
+    }
+  }
+
+  /**
+   * The common case, a builder with no hooks, locks or collapsing: as many requests as
+   * there are free workers are claimed from the head of the queue in one statement
+   * (`claimNext`), their buildsets' properties and source stamps read in one query each,
+   * and their builds created concurrently. Repeats while every claim was served.
+   */
+  private async startBatch(
+    builder: BuilderRuntime,
+    requests: BuildRequestEntity[],
+    unserved: BuildRequestEntity[],
+  ): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const pool = this.registry.available(builder.workerNames).filter((w) => w.connection);
+      if (pool.length === 0) {
+        unserved.push(...requests);
+        return;
+      }
+      const claimed = await this.data.buildsets.claimNext(
+        builder.builderid,
+        pool.length,
+        this.masterid,
       );
-      build.adoptLocks(locks, lockOwner);
+      if (claimed.length === 0) return;
+      for (const r of claimed) this.owned.add(r.buildrequestid);
+      const bsids = [...new Set(claimed.map((r) => r.buildsetid))];
+      let props: Map<number, PropertyMap>;
+      let stamps: Map<number, SourceStampEntity[]>;
       try {
-        await build.create(worker.workerid);
+        [props, stamps] = await Promise.all([
+          this.data.buildsets.propertiesOf(bsids),
+          this.data.buildsets.sourcestampsOf(bsids),
+        ]);
       } catch (error) {
-        releaseLocks();
-        this.registry.release(worker);
-        await this.data.buildsets.unclaim([request.buildrequestid], this.masterid);
-        this.owned.delete(request.buildrequestid);
+        const brids = claimed.map((r) => r.buildrequestid);
+        await this.data.buildsets.unclaim(brids, this.masterid);
+        for (const brid of brids) this.owned.delete(brid);
         throw error;
       }
-      this.running.set(build.buildid, build);
-      for (const o of this.observers) o.buildStarted?.(build, request);
-      const done = this.runBuild(build)
-        .catch((error: unknown) => {
-          this.log.error(
-            { err: error, builder: builder.name },
-            'a build ended with an internal error',
-          );
-        })
-        .finally(() => {
-          this.registry.release(worker);
-          this.finishing.delete(done);
-        });
-      this.finishing.add(done);
+      const launches: Promise<void>[] = [];
+      claimed.forEach((request, i) => {
+        const worker = pool[i];
+        const connection = worker?.connection;
+        if (!worker || !connection) return;
+        // Taken before any await, so the next pass cannot hand the worker out again.
+        this.registry.acquire(worker);
+        launches.push(
+          this.launch(builder, request, worker, connection, null, {
+            properties: props.get(request.buildsetid) ?? {},
+            sourcestamps: stamps.get(request.buildsetid) ?? [],
+          }),
+        );
+      });
+      const outcomes = await Promise.allSettled(launches);
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (claimed.length < pool.length) return;
+      requests = requests.filter(
+        (r) => !claimed.some((c) => c.buildrequestid === r.buildrequestid),
+      );
     }
+  }
+
+  /**
+   * Creates the build of a claimed request on a worker already acquired, and runs it in
+   * the background. A failed creation gives back the worker, the locks and the request.
+   */
+  private async launch(
+    builder: BuilderRuntime,
+    request: BuildRequestEntity,
+    worker: WorkerState,
+    connection: WorkerConnection,
+    locks: { locks: ResolvedLock[]; owner: object } | null,
+    prefetched?: { properties: PropertyMap; sourcestamps: SourceStampEntity[] },
+  ): Promise<void> {
+    const build = new Build(
+      { data: this.data, log: this.log, masterid: this.masterid },
+      builder,
+      request,
+      worker.name,
+      connection,
+    );
+    if (locks) build.adoptLocks(locks.locks, locks.owner);
+    if (prefetched) build.usePrefetched(prefetched);
+    try {
+      await build.create(worker.workerid);
+    } catch (error) {
+      if (locks) builder.services?.locks.release(locks.locks, locks.owner);
+      this.registry.release(worker);
+      await this.data.buildsets.unclaim([request.buildrequestid], this.masterid);
+      this.owned.delete(request.buildrequestid);
+      throw error;
+    }
+    this.running.set(build.buildid, build);
+    for (const o of this.observers) o.buildStarted?.(build, request);
+    const done = this.runBuild(build)
+      .catch((error: unknown) => {
+        this.log.error(
+          { err: error, builder: builder.name },
+          'a build ended with an internal error',
+        );
+      })
+      .finally(() => {
+        this.registry.release(worker);
+        this.finishing.delete(done);
+      });
+    this.finishing.add(done);
   }
 
   private async runBuild(build: Build): Promise<void> {

@@ -3,8 +3,10 @@
  * `flushBytes` are waiting or `flushMs` has passed since the first waiting line, so a
  * log is readable while its step runs without a write per line.
  *
- * Invariants: appends happen one at a time and in order; `finish()` writes what is
- * left, including a last line without a newline, then marks the log complete; with a
+ * Invariants: appends happen one at a time and in order, each starting at the line count
+ * this writer tracked (it is the log's only writer, so no read is needed); `finish()`
+ * writes what is left, including a last line without a newline, together with marking
+ * the log complete (one write for a short step's whole log); with a
  * `redact` option, every line passes through it before it is stored (secrets).
  */
 import type { DataApi } from '../data/data-api.js';
@@ -91,7 +93,8 @@ export class LogWriter {
       this.chain = this.chain.then(async () => {
         if (this.failure) return;
         try {
-          this.numLines = await this.data.logs.append(this.logid, text);
+          // This writer is the log's only one: it knows where the chunk starts.
+          this.numLines = await this.data.logs.append(this.logid, text, this.numLines);
         } catch (error) {
           this.failure = error instanceof Error ? error : new Error(String(error));
         }
@@ -100,6 +103,7 @@ export class LogWriter {
     return this.chain;
   }
 
+  /** Stores what is left (with the completion, in one write) and marks the log complete. */
   async finish(): Promise<void> {
     if (this.finished) return this.chain;
     for (const stream of ['h', 'o', 'e'] as const) {
@@ -108,8 +112,25 @@ export class LogWriter {
     }
     this.partial = {};
     this.finished = true;
-    await this.flush();
-    await this.data.logs.finish(this.logid);
-    if (this.failure) throw this.failure;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const text = this.pending.join('');
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.chain;
+    if (this.failure) {
+      await this.data.logs.finish(this.logid);
+      throw this.failure;
+    }
+    await this.data.logs.finish(this.logid, { text, firstLine: this.numLines });
+    this.numLines += lineCount(text);
   }
+}
+
+function lineCount(text: string): number {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
 }

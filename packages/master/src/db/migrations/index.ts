@@ -5,6 +5,7 @@ import { initialMigration } from './0001-initial.js';
 import { eventsAndLeasesMigration } from './0002-events-and-leases.js';
 import { changesAndStateMigration } from './0003-changes-and-state.js';
 import { queueIndexMigration } from './0004-queue-index.js';
+import { pendingQueueIndexMigration } from './0005-pending-queue-index.js';
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const types = columnTypes(dialect);
@@ -13,5 +14,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0002-events-and-leases': eventsAndLeasesMigration(types),
     '0003-changes-and-state': changesAndStateMigration(types),
     '0004-queue-index': queueIndexMigration,
+    '0005-pending-queue-index': pendingQueueIndexMigration,
   };
 }

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// What PostgreSQL itself sustains on this machine for the writes a build needs, with no
+// master in the way: the ceiling the multi-master figures should be read against.
+//   node bench/multi-master/pg-ceiling.mjs [--seconds 10] [--clients 10]
+// Run after `npx tsc -b packages/master` (it uses the master's migrations for the schema).
+// Phases, each for --seconds with --clients connections in parallel:
+//   select1   `select 1`: the bare round trip (client + server + loopback)
+//   claim     the batch claim alone (UPDATE … IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING,
+//             10 requests per statement): raw claims per second
+//   build     the minimal statements of one noop build, one round trip each (claim share,
+//             build row, properties, step rows, log, request + buildset, events + NOTIFY)
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import pg from 'pg';
+import { cleanupAll, startPostgres, stopAllProcesses } from '@yardmaster/testkit';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const { openDatabase } = await import(path.join(ROOT, 'packages/master/dist/db/connect.js'));
+const args = process.argv.slice(2);
+const opt = (name, fallback) =>
+  args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback;
+const SECONDS = opt('--seconds', 10);
+const CLIENTS = opt('--clients', 10);
+const CLAIM_BATCH = 10;
+
+// As BuildsetsData.claimNext: the head as a materialized CTE (as `id IN (SELECT … LIMIT n
+// FOR UPDATE SKIP LOCKED)` PostgreSQL may re-run the subquery and claim more than n).
+const CLAIM = `with head as materialized (select id from buildrequests where builderid = $3
+    and complete = 0 and claimed_by_masterid is null order by priority desc, submitted_at, id
+    limit $4 for update skip locked)
+  update buildrequests set claimed_by_masterid = $1, claimed_at = $2
+  where id in (select id from head) and claimed_by_masterid is null and complete = 0
+  returning *`;
+
+async function seed(pool, count) {
+  await pool.query(
+    `with bs as (insert into buildsets (reason, submitted_at, complete)
+       select 'ceiling', 0, 0 from generate_series(1, $1) returning id)
+     insert into buildrequests (buildsetid, builderid, priority, complete, submitted_at, waited_for)
+     select id, 1, 0, 0, 0, 0 from bs`,
+    [count],
+  );
+}
+
+/** Runs `body(client)` in a loop on CLIENTS connections for SECONDS; returns loops per second. */
+async function loop(pool, body) {
+  const until = performance.now() + SECONDS * 1000;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      const client = await pool.connect();
+      try {
+        while (performance.now() < until) done += await body(client);
+      } finally {
+        client.release();
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+let buildNumber = 0;
+async function minimalBuild(client, claimed) {
+  const now = Date.now();
+  const br = claimed.pop();
+  const b = (
+    await client.query(
+      `insert into builds (number, builderid, buildrequestid, workerid, masterid, started_at, state_string)
+       values ($1, 1, $2, 1, 1, $3, 'building') returning *`,
+      [++buildNumber, br.id, now],
+    )
+  ).rows[0];
+  const names = Array.from({ length: 10 }, (_, i) => `p${i}`);
+  await client.query(
+    `insert into build_properties (buildid, name, value, source)
+     select $1, n, '"v"', 'Build' from unnest($2::text[]) as n`,
+    [b.id, names],
+  );
+  const s0 = (
+    await client.query(
+      `insert into steps (number, name, buildid, started_at, state_string, urls, hidden)
+       values (0, 'worker_preparation', $1, $2, 'preparing', '[]', 0) returning *`,
+      [b.id, now],
+    )
+  ).rows[0];
+  const s1 = (
+    await client.query(
+      `with f as (update steps set complete_at = $2, results = 0, state_string = 'ready' where id = $1 returning *)
+       insert into steps (number, name, buildid, started_at, state_string, urls, hidden)
+       values (1, 'shell', $3, $2, 'running', '[]', 0) returning *`,
+      [s0.id, now, b.id],
+    )
+  ).rows[0];
+  const log = (
+    await client.query(
+      `insert into logs (name, slug, stepid, complete, num_lines, type) values ('stdio', 'stdio', $1, 0, 0, 's') returning *`,
+      [s1.id],
+    )
+  ).rows[0];
+  await client.query(
+    `with c as (insert into logchunks (logid, first_line, last_line, content, compressed) values ($1, 0, 1, $2, 0)),
+       l as (update logs set num_lines = 2, complete = 1 where id = $1 returning *)
+     update steps set complete_at = $3, results = 0, state_string = 'done' where id = $4 returning *`,
+    [log.id, Buffer.from('hcmd\nhrc 0\n'), now, s1.id],
+  );
+  await client.query(
+    `with b as (update builds set complete_at = $2, results = 0, state_string = 'done' where id = $1 returning *),
+       r as (update buildrequests set complete = 1, results = 0, complete_at = $2 where id = $3 returning *)
+     update buildsets set complete = 1, complete_at = $2, results = 0 where id = $4 returning *`,
+    [b.id, now, br.id, br.buildsetid],
+  );
+  await client.query(
+    `with e as (insert into mq_events (origin, event_key, message, created_at)
+       select 1, k, '{}', $1 from unnest($2::text[]) as k)
+     select pg_notify('ceiling', '')`,
+    [now, Array.from({ length: 12 }, (_, i) => `builds/${b.id}/e${i}`)],
+  );
+  return 1;
+}
+
+const server = await startPostgres();
+try {
+  const url = await server.createDatabase(`ceiling_${Date.now()}`);
+  const handle = await openDatabase(url, os.tmpdir());
+  await handle.close();
+  const pool = new pg.Pool({ connectionString: url, max: CLIENTS });
+  pool.on('error', () => undefined);
+  await pool.query(`insert into masters (name, active, last_active) values ('m', 1, 0)`);
+  await pool.query(`insert into builders (name, tags) values ('b', '[]')`);
+  await seed(pool, 100_000);
+  await pool.query('vacuum analyze');
+  const results = {};
+  results.select1 = await loop(pool, async (c) => (await c.query('select 1'), 1));
+  results.claim = await loop(
+    pool,
+    async (c) => (await c.query(CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rowCount,
+  );
+  const claimedLeft = new Map();
+  results.build = await loop(pool, async (c) => {
+    let mine = claimedLeft.get(c);
+    if (!mine || mine.length === 0) {
+      mine = (await c.query(CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rows;
+      claimedLeft.set(c, mine);
+      if (mine.length === 0) throw new Error('out of seeded requests: raise the seed count');
+    }
+    return minimalBuild(c, mine);
+  });
+  await pool.end();
+  const load = os.loadavg().map((n) => n.toFixed(2));
+  console.log(
+    JSON.stringify(
+      {
+        clients: CLIENTS,
+        seconds: SECONDS,
+        selectsPerSecond: Math.round(results.select1),
+        rawClaimsPerSecond: Math.round(results.claim),
+        minimalBuildsPerSecond: Math.round(results.build),
+        statementsPerMinimalBuild: 8 + 1 / CLAIM_BATCH,
+        loadAverage: load.join(' '),
+      },
+      null,
+      1,
+    ),
+  );
+} finally {
+  await server.stop();
+  await stopAllProcesses();
+  await cleanupAll();
+}

@@ -1,0 +1,252 @@
+/**
+ * The contract of the write path a build takes (batch claims, one-statement step and log
+ * writes, property upserts, buildset completion), run on SQLite by
+ * `build-write-path.test.ts` and on PostgreSQL by `build-write-path.pg.int.test.ts`.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DatabaseHandle } from '../db/connect.js';
+import { InProcessBus } from '../mq/in-process-bus.js';
+import { DataApi } from './data-api.js';
+import { Results, type Result } from '../results.js';
+import type { EventKey } from '../mq/bus.js';
+
+export function buildWritePathContract(name: string, open: () => Promise<DatabaseHandle>): void {
+  describe(`build write path on ${name}`, () => {
+    let handle: DatabaseHandle;
+    let data: DataApi;
+    let now = 1_700_000_000_000;
+    const events: { key: string; message: unknown }[] = [];
+
+    beforeEach(async () => {
+      handle = await open();
+      const bus = new InProcessBus((error) => {
+        throw error;
+      });
+      bus.subscribe(['*', '*', '*'], (key: EventKey, message) =>
+        events.push({ key: key.join('/'), message }),
+      );
+      data = new DataApi({ db: handle.db, bus, now: () => now });
+      events.length = 0;
+    });
+
+    afterEach(async () => {
+      await handle.close();
+    });
+
+    async function requests(builderid: number, count: number, priority = 0): Promise<number[]> {
+      const brids: number[] = [];
+      for (let i = 0; i < count; i++) {
+        now += 1;
+        const { brids: added } = await data.buildsets.add({
+          reason: 'test',
+          sourcestamps: [],
+          properties: {},
+          builderids: [builderid],
+          priority,
+        });
+        brids.push(added[builderid]!);
+      }
+      return brids;
+    }
+
+    it('claims the head of a queue in order, and two claiming masters never get the same request', async () => {
+      const m1 = await data.masters.register('m1');
+      const m2 = await data.masters.register('m2');
+      const b = await data.builders.ensure('b', null, []);
+      const other = await data.builders.ensure('other', null, []);
+      const low = await requests(b, 20, 0);
+      const high = await requests(b, 10, 5);
+      const [untouched] = await requests(other, 1);
+      await data.buildsets.complete([low[0]!], Results.SUCCESS);
+
+      const first = await data.buildsets.claimNext(b, 3, m1);
+      expect(first.map((r) => r.buildrequestid)).toEqual(high.slice(0, 3));
+      expect(first.every((r) => r.claimed && r.claimed_by_masterid === m1)).toBe(true);
+      expect(events.map((e) => e.key)).toContain(`buildrequests/${high[0]}/claimed`);
+
+      const rounds = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => data.buildsets.claimNext(b, 5, i % 2 ? m1 : m2)),
+      );
+      const got = [...first, ...rounds.flat()].map((r) => r.buildrequestid);
+      expect(new Set(got).size).toBe(got.length);
+      expect(got.sort((x, y) => x - y)).toEqual([...low.slice(1), ...high].sort((x, y) => x - y));
+      for (const round of rounds.flat()) {
+        const stored = await data.buildsets.getRequest(round.buildrequestid);
+        expect(stored?.claimed_by_masterid).toBe(round.claimed_by_masterid);
+      }
+      expect(await data.buildsets.claimNext(b, 5, m1)).toEqual([]);
+      expect((await data.buildsets.getRequest(untouched!))?.claimed).toBe(false);
+      expect((await data.buildsets.getRequest(low[0]!))?.claimed).toBe(false);
+    });
+
+    it('completes only requests still claimed by the completing master (fencing)', async () => {
+      const m1 = await data.masters.register('m1');
+      const m2 = await data.masters.register('m2');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      expect(await data.buildsets.claimNext(b, 1, m2)).toHaveLength(1);
+      await data.buildsets.complete([brid!], Results.SUCCESS, m1);
+      expect((await data.buildsets.getRequest(brid!))?.complete).toBe(false);
+      await data.buildsets.complete([brid!], Results.SUCCESS, m2);
+      expect(await data.buildsets.getRequest(brid!)).toMatchObject({
+        complete: true,
+        results: Results.SUCCESS,
+      });
+    });
+
+    it.each<[Result[], Result]>([
+      [[Results.SKIPPED], Results.SUCCESS],
+      [[Results.SKIPPED, Results.WARNINGS], Results.WARNINGS],
+      [[Results.FAILURE, Results.EXCEPTION, Results.SUCCESS], Results.EXCEPTION],
+      [[Results.CANCELLED, Results.RETRY], Results.CANCELLED],
+    ])(
+      'completes a buildset of %j with %i, once, when its last request completes',
+      async (results, worst) => {
+        const builderids: number[] = [];
+        for (let i = 0; i < results.length; i++)
+          builderids.push(await data.builders.ensure(`b${i}`, null, []));
+        const { buildsetid, brids } = await data.buildsets.add({
+          reason: 'x',
+          sourcestamps: [{ branch: 'main' }],
+          properties: {},
+          builderids,
+        });
+        for (const [i, builderid] of builderids.entries()) {
+          expect((await data.buildsets.get(buildsetid))?.complete).toBe(false);
+          await data.buildsets.complete([brids[builderid]!], results[i]!);
+        }
+        expect(await data.buildsets.get(buildsetid)).toMatchObject({
+          complete: true,
+          results: worst,
+        });
+        const completions = events.filter((e) => e.key === `buildsets/${buildsetid}/complete`);
+        expect(completions).toHaveLength(1);
+        expect(completions[0]?.message).toMatchObject({
+          bsid: buildsetid,
+          complete: true,
+          results: worst,
+          sourcestamps: [expect.objectContaining({ branch: 'main' })],
+        });
+      },
+    );
+
+    it('numbers builds started at the same moment one apart, and stores them as they are written', async () => {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const brids = await requests(b, 5);
+      const added = await Promise.all(
+        brids.map((brid) =>
+          data.builds.add({
+            builderid: b,
+            buildrequestid: brid,
+            workerid: null,
+            masterid: m,
+            state: 'starting',
+          }),
+        ),
+      );
+      expect(added.map((a) => a.number).sort()).toEqual([1, 2, 3, 4, 5]);
+      const buildid = added[0]!.buildid;
+      await data.builds.setState(buildid, 'building');
+      now += 5_000;
+      await data.builds.finish(buildid, Results.WARNINGS, 'done');
+      const finished = events.filter((e) => e.key === `builds/${buildid}/finished`);
+      expect(finished[0]?.message).toMatchObject({
+        buildid,
+        complete: true,
+        results: Results.WARNINGS,
+        state_string: 'done',
+        complete_at: Math.floor(now / 1000),
+      });
+      expect(events.map((e) => e.key)).toContain(`builds/${buildid}/update`);
+    });
+
+    it('stores properties by name, replacing what a later write changes', async () => {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      const { buildid } = await data.builds.add({
+        builderid: b,
+        buildrequestid: brid!,
+        workerid: null,
+        masterid: m,
+        state: 's',
+      });
+      await data.builds.setProperties(buildid, { a: [1, 'x'], b: ['two', 'y'] });
+      await data.builds.setProperties(buildid, { b: [{ three: 3 }, 'z'] });
+      expect((await data.builds.properties([buildid])).get(buildid)).toEqual({
+        a: [1, 'x'],
+        b: [{ three: 3 }, 'z'],
+      });
+    });
+
+    it('adds a started step in one write, with its new and started events', async () => {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      const { buildid } = await data.builds.add({
+        builderid: b,
+        buildrequestid: brid!,
+        workerid: null,
+        masterid: m,
+        state: 's',
+      });
+      const step = await data.steps.addStarted(buildid, {
+        number: 0,
+        name: 'compile',
+        state: 'compiling',
+      });
+      expect(step).toMatchObject({
+        number: 0,
+        name: 'compile',
+        buildid,
+        state_string: 'compiling',
+        started_at: Math.floor(now / 1000),
+        complete: false,
+      });
+      const keys = events.map((e) => e.key);
+      const created = events.find((e) => e.key === `steps/${step.stepid}/new`);
+      expect(created?.message).toMatchObject({ started_at: null, state_string: 'pending' });
+      expect(keys.indexOf(`steps/${step.stepid}/new`)).toBeLessThan(
+        keys.indexOf(`steps/${step.stepid}/started`),
+      );
+      await data.steps.finish(step.stepid, Results.SUCCESS, 'compiled');
+      expect(await data.steps.get(step.stepid)).toMatchObject({
+        complete: true,
+        results: Results.SUCCESS,
+        state_string: 'compiled',
+      });
+    });
+
+    it('appends from the line count its writer gives and stores the last lines with the completion', async () => {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      const { buildid } = await data.builds.add({
+        builderid: b,
+        buildrequestid: brid!,
+        workerid: null,
+        masterid: m,
+        state: 's',
+      });
+      const step = await data.steps.addStarted(buildid, { number: 0, name: 'sh', state: 'run' });
+      const logid = await data.logs.add(step.stepid, 'stdio', 's');
+      expect(await data.logs.append(logid, 'hcmd\nostart\n', 0)).toBe(2);
+      await data.logs.finish(logid, { text: 'oend\nhexit 0', firstLine: 2 });
+      expect(await data.logs.get(logid)).toMatchObject({ num_lines: 4, complete: true });
+      expect(await data.logs.contents(logid)).toBe('hcmd\nostart\noend\nhexit 0\n');
+      expect(await data.logs.contents(logid, 2, 2)).toBe('oend\n');
+      const keys = events.map((e) => e.key).filter((k) => k.startsWith(`logs/${logid}/`));
+      expect(keys).toEqual([
+        `logs/${logid}/new`,
+        `logs/${logid}/append`,
+        `logs/${logid}/append`,
+        `logs/${logid}/finished`,
+      ]);
+
+      const empty = await data.logs.add(step.stepid, 'empty', 's');
+      await data.logs.finish(empty, { text: '', firstLine: 0 });
+      expect(await data.logs.get(empty)).toMatchObject({ num_lines: 0, complete: true });
+    });
+  });
+}
