@@ -12,7 +12,8 @@
 // 3. Loads each page in a fresh Chromium context (empty cache), `--runs` times, and records
 //    the time to first render (navigation start → the page's `yardmaster:ready` mark, set
 //    once its data is drawn), the API requests (count, bytes, rounds) made until the page is
-//    drawn and its follow-up reads have settled, and long main-thread tasks.
+//    drawn and its follow-up reads have settled, and long main-thread tasks. Rounds are
+//    timed in the page (fetch() and its answer), not on the network: see rounds().
 // 4. For the 20 MB log: time to the first lines, to the last line after "Jump to end", and to
 //    lines in the middle after a jump there.
 // 5. Writes the "Web UI" section of bench/RESULTS.md (other sections are left alone).
@@ -388,27 +389,46 @@ const BROWSER_ARGS = [
   '--disable-sync',
 ];
 
-// Runs in the page before its scripts: records long main-thread tasks.
+// Runs in the page before its scripts: records long main-thread tasks, and when the page's
+// script called fetch() for an API read and when that call's answer reached the script.
 const OBSERVE_LONG_TASKS = `
   window.__longTasks = [];
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
   }).observe({ type: 'longtask', buffered: true });
+  window.__apiCalls = [];
+  const pageFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+    const answer = pageFetch(input, init);
+    if (url.pathname.startsWith('/api/')) {
+      const call = { url: url.pathname + url.search, called: performance.now(), answered: Infinity };
+      window.__apiCalls.push(call);
+      const done = () => { call.answered = performance.now(); };
+      answer.then(done, done);
+    }
+    return answer;
+  };
 `;
 
 /**
- * Groups requests into rounds: a request that starts after an answer of the current round
- * arrived may have waited for it, so it opens the next round.
+ * Groups API calls into rounds: a call made after the script got an answer of the current
+ * round may have used it, so it opens the next round. Calls made before any answer reached
+ * the script (those of one render go out in one task, before any answer can) cannot depend
+ * on each other. Timed in the page at fetch() and at its answer's headers (before the body
+ * is read: a round may be counted where there is none, never missed). Network timings
+ * (Resource Timing's start) would not do: the browser may start a request a few
+ * milliseconds after fetch(), after a fast answer to its sibling arrived.
  */
-function rounds(requests) {
-  const sorted = [...requests].sort((x, y) => x.start - y.start);
+function rounds(calls) {
+  const sorted = [...calls].sort((x, y) => x.called - y.called);
   let count = 0;
   let firstAnswer = -Infinity;
-  for (const r of sorted) {
-    if (count === 0 || r.start >= firstAnswer) {
+  for (const c of sorted) {
+    if (count === 0 || c.called >= firstAnswer) {
       count++;
-      firstAnswer = r.end;
-    } else firstAnswer = Math.min(firstAnswer, r.end);
+      firstAnswer = c.answered;
+    } else firstAnswer = Math.min(firstAnswer, c.answered);
   }
   return count;
 }
@@ -432,6 +452,7 @@ const PAGE_FIGURES = `(() => {
     longTasks: window.__longTasks,
     nodes: document.getElementsByTagName('*').length,
     api,
+    calls: window.__apiCalls.map((c) => ({ ...c })),
   };
 })()`;
 
@@ -448,6 +469,7 @@ async function measurePage(browser, base, pathname, ready) {
   // Only what the page view itself asked for: requests started before it was drawn, and
   // the reads that drawing started (not live refreshes much later).
   const requests = figures.api.filter((r) => r.start <= (figures.ready ?? Infinity) + 500);
+  const calls = figures.calls.filter((c) => c.called <= (figures.ready ?? Infinity) + 500);
   return {
     ready: figures.ready,
     firstPaint: figures.firstPaint,
@@ -455,7 +477,7 @@ async function measurePage(browser, base, pathname, ready) {
     nodes: figures.nodes,
     requests: requests.length,
     bytes: requests.reduce((sum, r) => sum + r.bytes, 0),
-    rounds: rounds(requests),
+    rounds: rounds(calls),
     paths: requests.map((r) => r.url).sort(),
   };
 }
@@ -673,7 +695,8 @@ async function main() {
         '',
         '"First render" is navigation start → the page drawn with its data (the UI\'s `yardmaster:ready`',
         "mark). Requests are the page's `/api/v2` reads until it is drawn and its follow-up reads settle;",
-        'a round is a set of requests that go out together (a later round waits for an earlier answer).',
+        'a round is a set of requests that go out together (a later round waits for an earlier answer):',
+        'timed in the page, a read the script makes after an answer reached it opens the next round.',
         'The target: one round per page view, no request per row, first render under 1 s.',
         '',
         '| page | first render | first paint | API requests | rounds | bytes | longest task | DOM nodes |',
@@ -689,11 +712,12 @@ async function main() {
         '| --- | --- | --- | --- | --- | --- | --- | --- |',
         `| ${ms(bigLog.firstLines)} | ${ms(bigLog.toEnd)} | ${ms(bigLog.toMiddle)} | ${bigLog.requests} | ${kb(bigLog.bytes)} | ${ms(bigLog.longest)} | ${bigLog.rows} | ${bigLog.heap ?? '—'} MB |`,
         '',
-        'Rounds beyond the first, by design: on Home, the current step of each running build (one',
-        "small read per running build, bounded by the workers' build slots: the Data API has no steps",
-        'collection across builds); on a build page, its build request and then its buildset, for the',
-        '"Why and what" panel (the header and steps draw from the first round); on a running build, the',
-        "open step's logs and then the lines in view.",
+        'Every read of a page goes out in the first round, from what its URL says (decision 0011):',
+        "Home reads every running build's current step at once (`/steps?complete=false`), a build page",
+        'reads its steps, logs, buildset, changes and properties by its own path. The one later round,',
+        "by design: the log view's lines (`/logs/<id>/contents`), which depend on the log's length (a",
+        'running log is read from its end) and on where the view is; on a finished build no step opens',
+        'by itself unless one failed. Home beyond 3,000 builds a day would add one count per result.',
         '',
         'Requests per page (first load):',
         '',
