@@ -100,15 +100,23 @@ function normalizeForEncoding(value: unknown, path: string): unknown {
   if (Array.isArray(value)) {
     // Hot path (update frames carry long lists of line offsets and timestamps): primitives
     // are handled inline, so a path string is only built for nested values.
+    // The array is copied only from its first changed item: lists of small numbers and
+    // strings (almost every list) go to msgpackr as they are.
     const items: unknown[] = value;
-    const out = new Array<unknown>(items.length);
+    let out: unknown[] | undefined;
     for (let index = 0; index < items.length; index++) {
       const item = items[index];
-      if (typeof item === 'number') out[index] = normalizeNumber(item);
-      else if (typeof item === 'string' || typeof item === 'boolean') out[index] = item;
-      else out[index] = normalizeForEncoding(item, `${path}[${index}]`);
+      let normal: unknown;
+      if (typeof item === 'number') normal = normalizeNumber(item);
+      else if (typeof item === 'string' || typeof item === 'boolean') normal = item;
+      else normal = normalizeForEncoding(item, `${path}[${index}]`);
+      if (out) out[index] = normal;
+      else if (normal !== item) {
+        out = items.slice(0, index);
+        out[index] = normal;
+      }
     }
-    return out;
+    return out ?? items;
   }
   if (!isPlainObject(value)) {
     throw new ProtocolError(

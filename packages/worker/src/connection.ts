@@ -12,6 +12,10 @@ import { MsgpackPeer, ProtocolError, type Frame } from '@yardmaster/protocol';
 import WebSocket, { type RawData } from 'ws';
 import type { WorkerLogger } from './logger.js';
 
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
 export interface ConnectionOptions {
   /** ws:// URL of the master. */
   url: string;
@@ -82,6 +86,11 @@ export class WorkerConnection {
       handshakeTimeout: options.handshakeTimeoutMs ?? 10_000,
       perMessageDeflate: false,
       followRedirects: false,
+      // An all-zero masking key: the frame is sent as is, without XOR-ing every byte in
+      // JavaScript (12 % of the worker's CPU when streaming logs). RFC 6455 wants an
+      // unpredictable key to protect proxies from script-crafted frames in browsers; a
+      // worker sends only its own msgpack frames to its master (decision 0011).
+      generateMask: zeroMask,
     });
     this.#socket.binaryType = 'nodebuffer';
     this.#socket.on('unexpected-response', (request, response) => {

@@ -63,6 +63,41 @@ describe('LineSplitter', () => {
     for (const offset of chunk?.[1] ?? []) expect(points[offset]).toBe('\n');
   });
 
+  it('gives the same lines, offsets and times however the text is cut into appends', () => {
+    // Lines around max_line_length, so appends take both the fast and the general path.
+    const max = 8;
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const text = Array.from({ length: 400 }, () => 'x'.repeat(random(12)) + '\n').join('');
+    const reference = splitter(max).append(text, 1);
+    for (let round = 0; round < 20; round++) {
+      const lines = splitter(max);
+      const chunks: NonNullable<ReturnType<LineSplitter['append']>>[] = [];
+      for (let at = 0; at < text.length;) {
+        const size = 1 + random(30);
+        const chunk = lines.append(text.slice(at, at + size), 1);
+        if (chunk) chunks.push(chunk);
+        at += size;
+      }
+      const flushed = lines.flush();
+      if (flushed) chunks.push(flushed);
+      const joined = chunks.map((c) => c[0]).join('');
+      expect(joined).toBe(reference?.[0]);
+      let base = 0;
+      const offsets: number[] = [];
+      for (const [chunkText, chunkOffsets, times] of chunks) {
+        expect(times).toHaveLength(chunkOffsets.length);
+        for (const offset of chunkOffsets) expect(chunkText[offset]).toBe('\n');
+        offsets.push(...chunkOffsets.map((offset) => offset + base));
+        base += chunkText.length;
+      }
+      expect(offsets).toEqual(reference?.[1]);
+    }
+  });
+
   it('rejects an unusable max_line_length', () => {
     expect(() => splitter(1)).toThrow(RangeError);
   });

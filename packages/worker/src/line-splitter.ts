@@ -14,9 +14,17 @@
  */
 import type { LogChunk } from '@yardmaster/protocol';
 
+/**
+ * Buildbot's default `newline_re`, `(\r\n|\r(?=.)|\x08+)`, as python-regex.ts translates it:
+ * it can only match where the text has a '\r' or a '\b', so text without either skips it.
+ */
+const DEFAULT_NEWLINE_SOURCE = String.raw`(\r\n|\r(?=[^\n])|\x08+)`;
+
 export class LineSplitter {
   readonly #maxLineLength: number;
   readonly #newlineRe: RegExp;
+  /** True for the default newline_re: text without '\r' and '\b' has nothing to replace. */
+  readonly #onlyCrOrBackspace: boolean;
   #partial = '';
   /** When the partial line's first character arrived. */
   #partialTime = 0;
@@ -29,13 +37,21 @@ export class LineSplitter {
     this.#newlineRe = newlineRe.global
       ? newlineRe
       : new RegExp(newlineRe.source, `${newlineRe.flags}g`);
+    this.#onlyCrOrBackspace = newlineRe.source === DEFAULT_NEWLINE_SOURCE;
   }
 
   /** Add text that arrived at `time` (epoch seconds); returns the lines it completed, if any. */
   append(text: string, time: number): LogChunk | null {
     const hadPartial = this.#partial !== '';
     const firstLineTime = hadPartial ? this.#partialTime : time;
-    const all = (this.#partial + text).replace(this.#newlineRe, '\n');
+    const joined = this.#partial + text;
+    const all =
+      this.#onlyCrOrBackspace && !joined.includes('\r') && !joined.includes('\b')
+        ? joined
+        : joined.replace(this.#newlineRe, '\n');
+
+    const fast = this.#appendFast(all, firstLineTime, time);
+    if (fast !== undefined) return fast;
 
     const lines: string[] = [];
     let start = 0;
@@ -59,6 +75,29 @@ export class LineSplitter {
     return toChunk(lines, times);
   }
 
+  /**
+   * The common case without a string per line: text with at least one newline, no line
+   * (nor the partial rest) too long and no surrogate pair, so offsets are string indices.
+   * Undefined when the text needs the general path.
+   */
+  #appendFast(all: string, firstLineTime: number, time: number): LogChunk | null | undefined {
+    const last = all.lastIndexOf('\n');
+    if (last === -1 || all.length - last - 1 >= this.#maxLineLength) return undefined;
+    if (hasSurrogates(all)) return undefined;
+    const offsets: number[] = [];
+    let start = 0;
+    for (let newline = all.indexOf('\n'); newline !== -1; newline = all.indexOf('\n', start)) {
+      if (newline - start + 1 > this.#maxLineLength) return undefined;
+      offsets.push(newline);
+      start = newline + 1;
+    }
+    const times = new Array<number>(offsets.length).fill(time);
+    times[0] = firstLineTime;
+    this.#partial = all.slice(last + 1);
+    this.#partialTime = time;
+    return [last === all.length - 1 ? all : all.slice(0, last + 1), offsets, times];
+  }
+
   /** Emit the partial line (with a '\n' added), if there is one. */
   flush(): LogChunk | null {
     if (this.#partial === '') return null;
@@ -79,13 +118,17 @@ export class LineSplitter {
   }
 }
 
+function hasSurrogates(text: string): boolean {
+  return /[\uD800-\uDFFF]/.test(text);
+}
+
 function toChunk(lines: string[], times: number[]): LogChunk {
   const text = lines.join('');
   const offsets: number[] = [];
-  const hasSurrogates = /[\uD800-\uDFFF]/.test(text);
+  const surrogates = hasSurrogates(text);
   let position = -1;
   for (const line of lines) {
-    position += hasSurrogates ? countCodePoints(line) : line.length;
+    position += surrogates ? countCodePoints(line) : line.length;
     offsets.push(position);
   }
   return [text, offsets, times];
