@@ -506,7 +506,7 @@ export const workerSchema = strictObject({
 // Kubernetes latent workers
 // ---------------------------------------------------------------------------------------
 
-/** RFC 1123 label: pod names are `<name>-<5 random characters>`, at most 63 in all. */
+/** RFC 1123 label: pod names are `<name>-<slot>`, their Secrets `<name>-<slot>-<5 random>`. */
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 const latentWorkerName = z.string().superRefine((name, ctx) => {
