@@ -293,6 +293,22 @@ describe('web UI in Chromium', () => {
     await page.waitForSelector('.build-head [data-status="cancelled"]', WAIT);
   });
 
+  it('rebuilds a finished build from its page, and says so when a build does not exist', async () => {
+    await open(`/builders/${builderIds.stream}/builds/1`, 'build');
+    await page.getByTestId('rebuild').click();
+    // The rebuild lands on its request, which becomes build #2 once it starts.
+    await page.waitForURL(/\/builders\/\d+\/builds\/2$/, WAIT);
+    await page.waitForSelector('.build-head [data-status="success"]', WAIT);
+    expect(await page.locator('#sources .reason').textContent()).toContain(
+      'rebuilt from the web UI',
+    );
+    await page.goto(master.url(`/builders/${builderIds.stream}/builds/99`));
+    const error = page.getByRole('alert');
+    await error.getByText('No such build.').waitFor(WAIT);
+    expect(await error.textContent()).toContain('build 99 of builder');
+    await shot('build-not-found');
+  });
+
   it('draws every main page with data, and deep links survive a reload', async () => {
     await open('/', 'home');
     await page.waitForSelector('#recent .badge', WAIT);

@@ -161,7 +161,10 @@ export function useApi<T>(
     const unsubscribes = livePaths
       .split(' ')
       .map((p) => live.subscribe(p, () => entry.invalidate()));
-    return () => unsubscribes.forEach((u) => u());
+    // Unsubscribed after the next effect has subscribed (React runs a cleanup and the next
+    // effect in one task): a path kept across a change of `live` is never stopped and
+    // restarted, so no event falls between the two.
+    return () => queueMicrotask(() => unsubscribes.forEach((u) => u()));
   }, [entry, livePaths]);
 
   useEffect(() => {

@@ -284,23 +284,31 @@ function Sources({
 
 export function BuildPage({ builderid, number }: { builderid: string; number: string }) {
   const base = `/builders/${encodeURIComponent(builderid)}/builds/${encodeURIComponent(number)}`;
-  const buildQuery = useApi<Collection<'builds', Build>>(`${base}${query({ property: '*' })}`, {
-    live: [`builders/${builderid}/builds/${number}/*`],
+  const buildRead = `${base}${query({ property: '*' })}`;
+  // Build events are keyed by builder id: the URL's, or once read, the build's (the URL
+  // may name the builder). The same cache entry as buildQuery, read first for its id.
+  const known = useApi<Collection<'builds', Build>>(buildRead).data?.builds[0];
+  const buildQuery = useApi<Collection<'builds', Build>>(buildRead, {
+    live: [`builders/${known?.builderid ?? builderid}/builds/${number}/*`],
   });
   const builder = useApi<Collection<'builders', Builder>>(
     `/builders/${encodeURIComponent(builderid)}`,
   );
   const workers = useWorkers();
   // Everything else goes out with the build, by the path in the URL (one round, decision
-  // 0011); step events are followed once the build's id is known.
+  // 0011). Step events are keyed by the build's id: until it is read, any build's step
+  // events count (only for that first round trip), so a step that starts meanwhile is not
+  // missed; a finished build's steps and logs do not change.
   const current = buildQuery.data?.builds[0];
-  const buildid = current?.buildid;
-  const stepEvents = buildid === undefined ? [] : [`builds/${buildid}/steps/*/*`];
+  const running = current === undefined || !current.complete;
+  const stepEvents = !running
+    ? []
+    : [current ? `builds/${current.buildid}/steps/*/*` : 'builds/*/steps/*/*'];
   const steps = useApi<Collection<'steps', Step>>(`${base}/steps`, { live: stepEvents });
   // A running build's new logs: a log's events are keyed by its step, whose id may not be
   // read yet when the log appears, so any new log (a rare event) re-reads this list.
   const logs = useApi<Collection<'logs', Log>>(`${base}/logs`, {
-    live: current && !current.complete ? [...stepEvents, 'steps/*/logs/*/new'] : [],
+    live: running ? [...stepEvents, 'steps/*/logs/*/new'] : [],
   });
   // What the buildset shows here (reason, source stamps, when) does not change.
   const buildset = useApi<Collection<'buildsets', Buildset>>(`${base}/buildset`);
