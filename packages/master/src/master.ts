@@ -13,7 +13,6 @@ import type { FastifyInstance } from 'fastify';
 import type { MasterConfig } from './config/types.js';
 import { openDatabase, type DatabaseHandle } from './db/connect.js';
 import { InProcessBus } from './mq/in-process-bus.js';
-import { PostgresBus } from './mq/postgres-bus.js';
 import type { Bus } from './mq/bus.js';
 import { MasterLiveness } from './process/master-liveness.js';
 import { SingletonServices } from './process/singleton-services.js';
@@ -149,6 +148,8 @@ export class Master implements MasterControl {
     const dbUrl = this.options.dbUrl ?? config.db.url ?? 'sqlite:///state.sqlite';
     this.db = await openDatabase(dbUrl, basedir);
     if (this.db.dialect === 'postgres') {
+      // Loaded only here: `pg` is not needed by a master on SQLite (idle RSS).
+      const { PostgresBus } = await import('./mq/postgres-bus.js');
       const bus = new PostgresBus({
         db: this.db.db,
         url: dbUrl,

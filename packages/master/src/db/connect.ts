@@ -16,7 +16,7 @@ import {
   type MigrationProvider,
   type PostgresPool,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Database } from './schema.js';
 import { migrations } from './migrations/index.js';
 import type { Dialect } from './migrations/column-types.js';
@@ -54,9 +54,6 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 }
 
-// int8 (count(*), bigint timestamps) as JS numbers: our values stay far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
-
 export interface OpenOptions {
   /** Size of the PostgreSQL connection pool (default 10). */
   poolSize?: number;
@@ -64,8 +61,17 @@ export interface OpenOptions {
   migrate?: boolean;
 }
 
+/** `pg`, imported on first use: a master on SQLite never loads it (idle RSS). */
+async function loadPg(): Promise<typeof pg> {
+  const { default: library } = await import('pg');
+  // int8 (count(*), bigint timestamps) as JS numbers: our values stay far below 2^53.
+  library.types.setTypeParser(library.types.builtins.INT8, (value) => Number(value));
+  return library;
+}
+
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
-  const pool = new pg.Pool({
+  const { Pool } = await loadPg();
+  const pool = new Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 10_000,
