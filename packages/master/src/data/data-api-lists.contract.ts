@@ -91,6 +91,53 @@ export function dataApiListsContract(name: string, open: () => Promise<DatabaseH
       return { result, queries };
     }
 
+    it('lists steps across builds: by several build ids, by complete, in stepid order', async () => {
+      const { builds } = await seed();
+      const [first, second] = [builds[0] ?? 0, builds[1] ?? 0];
+      const two = await count(() =>
+        data.steps.list(
+          spec({ filters: [{ field: 'buildid', op: 'in', values: [second, first] }] }),
+        ),
+      );
+      expect(two.result.items.map((x) => [x.buildid, x.name])).toEqual([
+        [first, 'one'],
+        [first, 'two'],
+        [first, 'three'],
+        [second, 'one'],
+        [second, 'two'],
+        [second, 'three'],
+      ]);
+      expect(two.queries).toBe(2);
+      // The seed leaves every step unfinished; finish the second build's.
+      for (const step of two.result.items.filter((x) => x.buildid === second))
+        await data.steps.finish(step.stepid, Results.SUCCESS, 'ok');
+      const done = await count(() =>
+        data.steps.list(spec({ filters: [{ field: 'complete', op: 'eq', values: [true] }] })),
+      );
+      expect(done.result.items.map((x) => x.buildid)).toEqual([second, second, second]);
+      expect(done.queries).toBe(2);
+      const running = await data.steps.list(
+        spec({
+          filters: [{ field: 'complete', op: 'eq', values: [false] }],
+          order: [{ field: 'stepid', descending: true }],
+          limit: 2,
+        }),
+      );
+      expect(running.total).toBe(60 * 3 - 3);
+      expect(running.items.map((x) => x.complete)).toEqual([false, false]);
+      expect(running.items[0]?.buildid).toBe(builds[59]);
+      expect(
+        (
+          await data.steps.list(
+            spec({ filters: [{ field: 'complete', op: 'eq', values: [false] }] }),
+            {
+              buildid: second,
+            },
+          )
+        ).items,
+      ).toEqual([]);
+    });
+
     it('pages builds, requests, steps, buildsets and logs in a fixed number of queries', async () => {
       const { builds } = await seed();
       const page = spec({ limit: 50, order: [{ field: 'buildid', descending: true }] });
