@@ -23,6 +23,18 @@ const opt = (name, fallback) =>
 const SECONDS = opt('--seconds', 10);
 const CLIENTS = opt('--clients', 10);
 const CLAIM_BATCH = 10;
+// --named: every statement as a named prepared statement (parsed and planned once per
+// connection), to see what the server's parse and plan cost.
+const NAMED = args.includes('--named');
+
+/** `client.query`, named by its text with --named. */
+function q(client, text, values) {
+  if (!NAMED) return client.query(text, values);
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `s${names.size}`));
+  return client.query({ name, text, values });
+}
+const names = new Map();
 
 // As BuildsetsData.claimNext: the head as a materialized CTE (as `id IN (SELECT … LIMIT n
 // FOR UPDATE SKIP LOCKED)` PostgreSQL may re-run the subquery and claim more than n).
@@ -66,27 +78,31 @@ async function minimalBuild(client, claimed) {
   const now = Date.now();
   const br = claimed.pop();
   const b = (
-    await client.query(
+    await q(
+      client,
       `insert into builds (number, builderid, buildrequestid, workerid, masterid, started_at, state_string)
        values ($1, 1, $2, 1, 1, $3, 'building') returning *`,
       [++buildNumber, br.id, now],
     )
   ).rows[0];
   const names = Array.from({ length: 10 }, (_, i) => `p${i}`);
-  await client.query(
+  await q(
+    client,
     `insert into build_properties (buildid, name, value, source)
      select $1, n, '"v"', 'Build' from unnest($2::text[]) as n`,
     [b.id, names],
   );
   const s0 = (
-    await client.query(
+    await q(
+      client,
       `insert into steps (number, name, buildid, started_at, state_string, urls, hidden)
        values (0, 'worker_preparation', $1, $2, 'preparing', '[]', 0) returning *`,
       [b.id, now],
     )
   ).rows[0];
   const s1 = (
-    await client.query(
+    await q(
+      client,
       `with f as (update steps set complete_at = $2, results = 0, state_string = 'ready' where id = $1 returning *)
        insert into steps (number, name, buildid, started_at, state_string, urls, hidden)
        values (1, 'shell', $3, $2, 'running', '[]', 0) returning *`,
@@ -94,24 +110,28 @@ async function minimalBuild(client, claimed) {
     )
   ).rows[0];
   const log = (
-    await client.query(
+    await q(
+      client,
       `insert into logs (name, slug, stepid, complete, num_lines, type) values ('stdio', 'stdio', $1, 0, 0, 's') returning *`,
       [s1.id],
     )
   ).rows[0];
-  await client.query(
+  await q(
+    client,
     `with c as (insert into logchunks (logid, first_line, last_line, content, compressed) values ($1, 0, 1, $2, 0)),
        l as (update logs set num_lines = 2, complete = 1 where id = $1 returning *)
      update steps set complete_at = $3, results = 0, state_string = 'done' where id = $4 returning *`,
     [log.id, Buffer.from('hcmd\nhrc 0\n'), now, s1.id],
   );
-  await client.query(
+  await q(
+    client,
     `with b as (update builds set complete_at = $2, results = 0, state_string = 'done' where id = $1 returning *),
        r as (update buildrequests set complete = 1, results = 0, complete_at = $2 where id = $3 returning *)
      update buildsets set complete = 1, complete_at = $2, results = 0 where id = $4 returning *`,
     [b.id, now, br.id, br.buildsetid],
   );
-  await client.query(
+  await q(
+    client,
     `with e as (insert into mq_events (origin, event_key, message, created_at)
        select 1, k, '{}', $1 from unnest($2::text[]) as k)
      select pg_notify('ceiling', '')`,
@@ -132,16 +152,16 @@ try {
   await seed(pool, 100_000);
   await pool.query('vacuum analyze');
   const results = {};
-  results.select1 = await loop(pool, async (c) => (await c.query('select 1'), 1));
+  results.select1 = await loop(pool, async (c) => (await q(c, 'select 1', []), 1));
   results.claim = await loop(
     pool,
-    async (c) => (await c.query(CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rowCount,
+    async (c) => (await q(c, CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rowCount,
   );
   const claimedLeft = new Map();
   results.build = await loop(pool, async (c) => {
     let mine = claimedLeft.get(c);
     if (!mine || mine.length === 0) {
-      mine = (await c.query(CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rows;
+      mine = (await q(c, CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rows;
       claimedLeft.set(c, mine);
       if (mine.length === 0) throw new Error('out of seeded requests: raise the seed count');
     }
@@ -153,6 +173,7 @@ try {
     JSON.stringify(
       {
         clients: CLIENTS,
+        named: NAMED,
         seconds: SECONDS,
         selectsPerSecond: Math.round(results.select1),
         rawClaimsPerSecond: Math.round(results.claim),

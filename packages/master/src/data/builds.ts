@@ -256,16 +256,13 @@ export class BuildsData {
   /** Buildbot's event paths for a build: by id, by builder and number, by worker. */
   private publish(build: BuildEntity | undefined, event: string): void {
     if (!build) return;
-    this.ctx.bus.publish(
+    const keys = [
       ['builders', String(build.builderid), 'builds', String(build.number), event],
-      build,
-    );
-    this.ctx.bus.publish(['builds', String(build.buildid), event], build);
+      ['builds', String(build.buildid), event],
+    ];
     if (build.workerid !== null) {
-      this.ctx.bus.publish(
-        ['workers', String(build.workerid), 'builds', String(build.buildid), event],
-        build,
-      );
+      keys.push(['workers', String(build.workerid), 'builds', String(build.buildid), event]);
     }
+    this.ctx.bus.publishAll(keys, build);
   }
 }

@@ -604,7 +604,13 @@ export class BuildsetsData {
    * `claimedBy`, only requests still claimed by that master: a master that was expired
    * (fenced) must not complete requests now run by another.
    */
-  async complete(brids: number[], results: Result, claimedBy?: number): Promise<void> {
+  async complete(
+    brids: number[],
+    results: Result,
+    claimedBy?: number,
+    /** Buildset id → its source stamps, when the caller has them (no read for the event). */
+    known?: Map<number, SourceStampEntity[]>,
+  ): Promise<void> {
     if (brids.length === 0) return;
     const now = this.ctx.now();
     let update = this.ctx.db
@@ -619,7 +625,7 @@ export class BuildsetsData {
       bsids.add(row.buildsetid);
       this.publishRequest(toBuildRequest(row), 'complete');
     }
-    for (const bsid of bsids) await this.maybeCompleteBuildset(bsid);
+    for (const bsid of bsids) await this.maybeCompleteBuildset(bsid, known?.get(bsid));
   }
 
   /** Buildbot's event paths for a build request: in its buildset, by id, by builder. */
@@ -627,12 +633,14 @@ export class BuildsetsData {
     if (!br) return;
     const id = String(br.buildrequestid);
     const builderid = String(br.builderid);
-    this.ctx.bus.publish(
-      ['buildsets', String(br.buildsetid), 'builders', builderid, 'buildrequests', id, event],
+    this.ctx.bus.publishAll(
+      [
+        ['buildsets', String(br.buildsetid), 'builders', builderid, 'buildrequests', id, event],
+        ['buildrequests', id, event],
+        ['builders', builderid, 'buildrequests', id, event],
+      ],
       br,
     );
-    this.ctx.bus.publish(['buildrequests', id, event], br);
-    this.ctx.bus.publish(['builders', builderid, 'buildrequests', id, event], br);
   }
 
   /**
@@ -642,7 +650,10 @@ export class BuildsetsData {
    * masters completing a buildset's last two requests at once at least one sees both
    * complete, and `complete = 0` lets only one of them write it.
    */
-  private async maybeCompleteBuildset(bsid: number): Promise<void> {
+  private async maybeCompleteBuildset(
+    bsid: number,
+    sourcestamps?: SourceStampEntity[],
+  ): Promise<void> {
     const row = await this.ctx.db
       .updateTable('buildsets')
       .set({
@@ -671,7 +682,7 @@ export class BuildsetsData {
     if (row) {
       this.ctx.bus.publish(
         ['buildsets', String(bsid), 'complete'],
-        toBuildset(row, await this.sourcestamps(bsid)),
+        toBuildset(row, sourcestamps ?? (await this.sourcestamps(bsid))),
       );
     }
   }

@@ -215,8 +215,13 @@ export class LogsData {
   /** Buildbot's event paths for a log: by id, and by step and slug. */
   private publish(log: LogEntity | undefined, event: string): void {
     if (!log) return;
-    this.ctx.bus.publish(['logs', String(log.logid), event], log);
-    this.ctx.bus.publish(['steps', String(log.stepid), 'logs', log.slug, event], log);
+    this.ctx.bus.publishAll(
+      [
+        ['logs', String(log.logid), event],
+        ['steps', String(log.stepid), 'logs', log.slug, event],
+      ],
+      log,
+    );
   }
 
   /** Lines [firstLine, lastLine] (inclusive, 0-based) as one string of whole lines. */

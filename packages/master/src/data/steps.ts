@@ -209,9 +209,11 @@ export class StepsData {
 
   private publish(step: StepEntity | undefined, event: string): void {
     if (!step) return;
-    this.ctx.bus.publish(['steps', String(step.stepid), event], step);
-    this.ctx.bus.publish(
-      ['builds', String(step.buildid), 'steps', String(step.stepid), event],
+    this.ctx.bus.publishAll(
+      [
+        ['steps', String(step.stepid), event],
+        ['builds', String(step.buildid), 'steps', String(step.stepid), event],
+      ],
       step,
     );
   }

@@ -213,6 +213,8 @@ export interface MqEventsTable {
   origin: number;
   /** The routing key joined with '/'. */
   event_key: string;
+  /** More routing keys of the same message, '\n'-separated (0006); null for none. */
+  more_keys: ColumnType<string | null, string | null | undefined, string | null>;
   /** JSON of the message. */
   message: string;
   created_at: Millis;

@@ -35,6 +35,8 @@ export function statementShape(text: string): string {
 
 export class SqlStats {
   private readonly shapes = new Map<string, number>();
+  /** SQL text → its shape: folding is regex work, done once per distinct text. */
+  private readonly shapeOf = new Map<string, string>();
   private statements = 0;
   private transactions = 0;
   private readonly timer: NodeJS.Timeout;
@@ -49,7 +51,11 @@ export class SqlStats {
     const text = event.query.sql;
     this.statements++;
     if (/^\s*(begin|start transaction)/i.test(text)) this.transactions++;
-    const shape = statementShape(text);
+    let shape = this.shapeOf.get(text);
+    if (shape === undefined) {
+      shape = statementShape(text);
+      if (this.shapeOf.size < 10_000) this.shapeOf.set(text, shape);
+    }
     this.shapes.set(shape, (this.shapes.get(shape) ?? 0) + 1);
   };
 

@@ -47,6 +47,23 @@ export function busContract(
       expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => ({ i, name: `w${i}` })));
     });
 
+    it('delivers a message published under several keys once per key, in order', async () => {
+      const bus = await make();
+      const seen: string[] = [];
+      bus.subscribe(['*', '*', '*'], (key: EventKey, m) =>
+        seen.push(`${key.join('/')}=${JSON.stringify(m)}`),
+      );
+      bus.subscribe(['*', '*', '*', '*', '*'], (key: EventKey) => seen.push(key.join('/')));
+      bus.publishAll(
+        [
+          ['builders', '2', 'builds', '7', 'new'],
+          ['builds', '12', 'new'],
+        ],
+        { buildid: 12 },
+      );
+      expect(seen).toEqual(['builders/2/builds/7/new', 'builds/12/new={"buildid":12}']);
+    });
+
     it('goes on delivering when one subscriber throws', async () => {
       const bus = await make();
       const seen: string[] = [];

@@ -12,6 +12,12 @@ export interface Subscription {
 
 export interface Bus {
   publish(key: EventKey, message: unknown): void;
+  /**
+   * Publishes one message under several keys (a build by id, by builder, by worker):
+   * delivered as one `publish` per key, in order, but stored and sent between masters
+   * once.
+   */
+  publishAll(keys: readonly EventKey[], message: unknown): void;
   subscribe(pattern: readonly string[], handler: EventHandler): Subscription;
   close(): Promise<void>;
 }

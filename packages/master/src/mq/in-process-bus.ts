@@ -27,6 +27,10 @@ export class InProcessBus implements Bus {
     }
   }
 
+  publishAll(keys: readonly EventKey[], message: unknown): void {
+    for (const key of keys) this.publish(key, message);
+  }
+
   subscribe(pattern: readonly string[], handler: EventHandler): Subscription {
     const entry: Entry = { pattern, handler };
     this.entries.add(entry);

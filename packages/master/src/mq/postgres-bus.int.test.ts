@@ -65,6 +65,33 @@ describe('PostgresBus between two masters', () => {
     expect(b.stats.received).toBe(51);
   });
 
+  it('stores a message published under several keys as one row, and delivers it under each remotely', async () => {
+    const { a, b } = await pair();
+    const seen: string[] = [];
+    b.subscribe(['*', '*', '*'], (key: EventKey, m) =>
+      seen.push(`${key.join('/')}=${JSON.stringify(m)}`),
+    );
+    b.subscribe(['*', '*', '*', '*', '*'], (key: EventKey, m) =>
+      seen.push(`${key.join('/')}=${JSON.stringify(m)}`),
+    );
+    a.publishAll(
+      [
+        ['builders', '2', 'builds', '7', 'finished'],
+        ['builds', '12', 'finished'],
+        ['workers', '3', 'builds', '12', 'finished'],
+      ],
+      { buildid: 12 },
+    );
+    await waitFor(() => seen.length === 3, { timeoutMs: 5000 });
+    // The canonical key first (a master of the previous version reads only that one).
+    expect(seen).toEqual([
+      'builds/12/finished={"buildid":12}',
+      'builders/2/builds/7/finished={"buildid":12}',
+      'workers/3/builds/12/finished={"buildid":12}',
+    ]);
+    expect(b.stats.received).toBe(1);
+  });
+
   it('still delivers within about a second when the listening connection is gone', async () => {
     const { a, b } = await pair({ pollMs: 500 });
     const seen: number[] = [];

@@ -2,8 +2,9 @@
  * The bus between masters on one PostgreSQL database, with no broker.
  *
  * Publishing delivers to this master's subscribers at once (as the in-process bus) and
- * appends the event to `mq_events`, batched (one flush at a time; what is published
- * meanwhile goes in the next), with a `NOTIFY` in the same statement. Other masters read new rows when notified and, behind that, every
+ * appends the event to `mq_events`, batched (one flush at a time and at most one per
+ * `flushIntervalMs`; what is published meanwhile goes in the next), with a `NOTIFY` in
+ * the same statement. Other masters read new rows when notified and, behind that, every
  * `pollMs`, so a lost notification or a dropped listening connection only delays an
  * event, never loses it. The listening connection reconnects by itself with backoff.
  *
@@ -29,12 +30,16 @@ export interface PostgresBusOptions {
   onError: (error: unknown, context: string) => void;
   now?: () => number;
   pollMs?: number;
+  /** Least time between two writes of events (default 20 ms). */
+  flushIntervalMs?: number;
   gapTimeoutMs?: number;
   retentionMs?: number;
 }
 
 interface Pending {
   key: string;
+  /** The message's other keys, '\n'-separated, or null. */
+  more: string | null;
   message: string;
 }
 
@@ -47,6 +52,8 @@ export class PostgresBus implements Bus {
   private outbox: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private flushScheduled = false;
+  private lastFlushAt = 0;
+  private readonly flushIntervalMs: number;
   private lowWater = 0;
   private readonly delivered = new Set<number>();
   private readonly gapSeen = new Map<number, number>();
@@ -64,6 +71,7 @@ export class PostgresBus implements Bus {
   constructor(private readonly options: PostgresBusOptions) {
     this.db = options.db;
     this.now = options.now ?? Date.now;
+    this.flushIntervalMs = options.flushIntervalMs ?? 20;
     this.local = new InProcessBus((error, key) =>
       options.onError(error, `subscriber of ${key.join('/')}`),
     );
@@ -91,16 +99,39 @@ export class PostgresBus implements Bus {
   }
 
   publish(key: EventKey, message: unknown): void {
-    this.local.publish(key, message);
-    if (this.closed) return;
+    this.publishAll([key], message);
+  }
+
+  publishAll(keys: readonly EventKey[], message: unknown): void {
+    for (const key of keys) this.local.publish(key, message);
+    if (this.closed || keys.length === 0) return;
     this.stats.published++;
-    this.outbox.push({ key: key.join('/'), message: JSON.stringify(message ?? null) });
+    // The canonical `type/id/event` key goes in event_key (a master of the previous
+    // version reads only that one), the others in more_keys.
+    const first = keys.find((k) => k.length === 3) ?? keys[0]!;
+    const more = keys.filter((k) => k !== first).map((k) => k.join('/'));
+    this.outbox.push({
+      key: first.join('/'),
+      more: more.length > 0 ? more.join('\n') : null,
+      message: JSON.stringify(message ?? null),
+    });
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => {
+      // At most one flush per `flushIntervalMs`: an event published after a quiet spell
+      // is stored on the next tick, one in a busy spell waits for the interval, so the
+      // bus costs a bounded number of statements per second (on this master, and reads
+      // on the others) however many builds run.
+      const wait = Math.max(0, this.lastFlushAt + this.flushIntervalMs - performance.now());
+      const run = () => {
         this.flushScheduled = false;
         void this.flush();
-      });
+      };
+      if (wait === 0) setImmediate(run);
+      else setTimeout(run, wait);
     }
   }
 
@@ -117,6 +148,7 @@ export class PostgresBus implements Bus {
     if (batch.length === 0) return Promise.resolve();
     this.outbox = [];
     const createdAt = this.now();
+    this.lastFlushAt = performance.now();
     let stored = 0;
     this.flushing = (async () => {
       // One statement per 500 events: the rows and the NOTIFY together (a data-modifying
@@ -125,6 +157,7 @@ export class PostgresBus implements Bus {
         const rows = batch.slice(i, i + 500).map((e) => ({
           origin: this.origin,
           event_key: e.key,
+          more_keys: e.more,
           message: e.message,
           created_at: createdAt,
         }));
@@ -220,7 +253,7 @@ export class PostgresBus implements Bus {
     for (;;) {
       const rows = await this.db
         .selectFrom('mq_events')
-        .select(['id', 'origin', 'event_key', 'message'])
+        .select(['id', 'origin', 'event_key', 'more_keys', 'message'])
         .where('id', '>', this.lowWater)
         .orderBy('id')
         .limit(2000)
@@ -240,6 +273,9 @@ export class PostgresBus implements Bus {
           message = null;
         }
         this.local.publish(row.event_key.split('/'), message);
+        if (row.more_keys) {
+          for (const key of row.more_keys.split('\n')) this.local.publish(key.split('/'), message);
+        }
       }
       this.advanceLowWater(rows.length > 0 ? Number(rows[rows.length - 1]?.id) : this.lowWater);
       if (rows.length < 2000 || fresh === 0) return;

@@ -58,6 +58,7 @@ export class Build {
   private current: RemoteCommand | null = null;
   private readonly properties: PropertyMap = {};
   private sourcestamps: SourceStampEntity[] = [];
+  private sourcestampsLoaded = false;
   private results: Result = Results.SUCCESS;
   private failedSteps: string[] = [];
   private readonly services: BuildServices;
@@ -123,6 +124,11 @@ export class Build {
    */
   usePrefetched(info: { properties: PropertyMap; sourcestamps: SourceStampEntity[] }): void {
     this.prefetched = info;
+  }
+
+  /** The source stamps of the build's buildset, once read (when it set up its properties). */
+  get buildsetSourcestamps(): SourceStampEntity[] | undefined {
+    return this.sourcestampsLoaded ? this.sourcestamps : undefined;
   }
 
   /** Creates the build's row; `run` may follow. */
@@ -226,6 +232,7 @@ export class Build {
       set(name, value, 'Worker');
     this.sourcestamps =
       this.prefetched?.sourcestamps ?? (await data.buildsets.sourcestamps(this.request.buildsetid));
+    this.sourcestampsLoaded = true;
     const ss = this.sourcestamps[0];
     if (ss) {
       set('branch', ss.branch, 'Build');

@@ -479,8 +479,10 @@ export class BuildRequestDistributor {
       results = Results.EXCEPTION;
     }
     const final = results;
+    const stamps = build.buildsetSourcestamps;
+    const known = stamps ? new Map([[build.request.buildsetid, stamps]]) : undefined;
     await this.settle(`completing request ${brid}`, () =>
-      this.data.buildsets.complete([brid], final, this.masterid),
+      this.data.buildsets.complete([brid], final, this.masterid, known),
     );
   }
 

@@ -6,6 +6,7 @@ import { eventsAndLeasesMigration } from './0002-events-and-leases.js';
 import { changesAndStateMigration } from './0003-changes-and-state.js';
 import { queueIndexMigration } from './0004-queue-index.js';
 import { pendingQueueIndexMigration } from './0005-pending-queue-index.js';
+import { eventKeysMigration } from './0006-event-keys.js';
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const types = columnTypes(dialect);
@@ -15,5 +16,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0003-changes-and-state': changesAndStateMigration(types),
     '0004-queue-index': queueIndexMigration,
     '0005-pending-queue-index': pendingQueueIndexMigration,
+    '0006-event-keys': eventKeysMigration,
   };
 }
