@@ -3,7 +3,13 @@
 // workers, force → build start latency with 10 and with 10,000 requests pending, and the
 // time from SIGKILL of a master to its build being handed back to the queue.
 // Run after `npm run build`:  node bench/multi-master/bench.mjs [--requests 2000] [--write]
-// Figures go to stdout; with --write also to the "Several masters" section of bench/RESULTS.md.
+//   [--only claims1,claims3,claims3pool3,latency,requeue,ceiling]
+// Figures go to stdout; with --write also to the "Several masters" section of bench/RESULTS.md
+// (added at the end when its markers are missing). Each master counts its statements
+// (YARDMASTER_SQL_STATS): the claims figures include statements and transactions per build,
+// BENCH_SQL_SHAPES=1 prints them by statement shape; BENCH_PROFILE_DIR=dir CPU-profiles the
+// masters (read with bench/cpuprofile-top.mjs).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,7 +69,7 @@ function pct(values, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startMasters(dbUrl, count, extra = []) {
+async function startMasters(dbUrl, count, extra = [], env = {}) {
   const dir = await makeTempDir('bench-mm-');
   const configFile = path.join(dir, 'master.config.ts');
   fs.writeFileSync(configFile, CONFIG);
@@ -99,6 +105,7 @@ async function startMasters(dbUrl, count, extra = []) {
         env: {
           YARDMASTER_LOG_LEVEL: 'warn',
           YARDMASTER_SQL_STATS: path.join(dir, `m${i}-sql.json`),
+          ...env,
         },
       },
     );
@@ -180,9 +187,9 @@ async function seed(url, builder, count) {
   );
 }
 
-async function claimsPerSecond(server, masterCount) {
+async function claimsPerSecond(server, masterCount, env = {}) {
   const url = await server.createDatabase(`claims_${masterCount}_${Date.now()}`);
-  const masters = await startMasters(url, masterCount);
+  const masters = await startMasters(url, masterCount, [], env);
   await seed(url, 'fast', REQUESTS);
   const seeded = Date.now();
   const sqlBefore = await Promise.all(masters.map((m) => sqlStats(m, seeded)));
@@ -329,32 +336,64 @@ async function requeueAfterKill(server) {
 }
 
 const server = await startPostgres();
-const results = {};
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null;
+const results = {
+  loadBefore: os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' '),
+};
+// --only claims1,claims3,claims3pool3,latency,requeue,ceiling runs those parts (and never writes RESULTS.md).
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+const wanted = (part) => only === null || only.includes(part);
 try {
-  results.claims1 = await claimsPerSecond(server, 1);
-  console.log('claims, 1 master:', results.claims1);
-  if (only === 'claims1') process.exit(0);
-  if (only === 'claims') {
+  if (wanted('claims1')) {
+    results.claims1 = await claimsPerSecond(server, 1);
+    console.log('claims, 1 master:', results.claims1);
+  }
+  if (wanted('claims3')) {
     results.claims3 = await claimsPerSecond(server, 3);
     console.log('claims, 3 masters:', results.claims3);
-    process.exit(0);
   }
-  results.claims3 = await claimsPerSecond(server, 3);
-  console.log('claims, 3 masters:', results.claims3);
-  results.latency10 = await startLatency(server, 10);
-  console.log('force → start, 10 pending:', results.latency10);
-  results.latency10k = await startLatency(server, 10_000);
-  console.log('force → start, 10,000 pending:', results.latency10k);
-  results.requeue = await requeueAfterKill(server);
-  console.log('SIGKILL → re-queued:', results.requeue);
+  if (wanted('claims3pool3')) {
+    // The same with 3 connections per master instead of 10: fewer server processes
+    // competing for the two cores (docs/several-masters.md).
+    results.claims3pool3 = await claimsPerSecond(server, 3, { YARDMASTER_DB_POOL_SIZE: '3' });
+    console.log('claims, 3 masters, 3 connections each:', results.claims3pool3);
+  }
+  if (wanted('latency')) {
+    results.latency10 = await startLatency(server, 10);
+    console.log('force → start, 10 pending:', results.latency10);
+    results.latency10k = await startLatency(server, 10_000);
+    console.log('force → start, 10,000 pending:', results.latency10k);
+  }
+  if (wanted('requeue')) {
+    results.requeue = await requeueAfterKill(server);
+    console.log('SIGKILL → re-queued:', results.requeue);
+  }
+  if (wanted('ceiling')) {
+    // PostgreSQL alone, no master (bench/multi-master/pg-ceiling.mjs), the best of 1, 4, 10
+    // and 20 connections.
+    const out = execFileSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'bench/multi-master/pg-ceiling.mjs'),
+        '--seconds',
+        '5',
+        '--clients',
+        '1,4,10,20',
+      ],
+      { encoding: 'utf8' },
+    );
+    results.ceiling = JSON.parse(out.slice(out.indexOf('{')));
+    console.log('PostgreSQL alone:', results.ceiling);
+  }
 } finally {
   await server.stop();
   await stopAllProcesses();
   await cleanupAll();
 }
 
-if (args.includes('--write')) {
+if (args.includes('--write') && only === null) {
   const cpu =
     fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
   const section = `<!-- multi-master:start -->
@@ -365,14 +404,33 @@ PostgreSQL 15 from Debian (fsync off, as in the tests), ${WORKERS} simulated fas
 the real protocol, every command answered at once, so the figures are the masters' own).
 Buildbot has no equivalent setup without a crossbar router, so there is no Buildbot column here.
 
+Load average (1, 5, 15 min) ${results.loadBefore} at the start, ${os
+    .loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ')} at the end: the machine is shared.
+
 | figure | value | target |
 | --- | --- | --- |
 | build requests claimed and run per second, 1 master | ${results.claims1.perSecond}/s (${results.claims1.requests} in ${results.claims1.seconds} s, ${results.claims1.masterCpuMsPerBuild} ms master CPU per build) | |
 | build requests claimed and run per second, 3 masters | ${results.claims3.perSecond}/s (builds per master ${results.claims3.buildsPerMaster.join(' / ')}, ${results.claims3.masterCpuMsPerBuild} ms CPU per build) | ≥ 1,000/s |
+| the same, 3 masters with 3 database connections each (\`YARDMASTER_DB_POOL_SIZE=3\`, default 10) | ${results.claims3pool3.perSecond}/s (${results.claims3pool3.masterCpuMsPerBuild} ms CPU per build, ${results.claims3pool3.doubleClaims} double claims) | |
+| SQL statements (transactions) per build, 1 / 3 masters | ${results.claims1.statementsPerBuild} (${results.claims1.transactionsPerBuild}) / ${results.claims3.statementsPerBuild} (${results.claims3.transactionsPerBuild}) | |
 | double claims (requests with more than one build) | ${results.claims1.doubleClaims} and ${results.claims3.doubleClaims} | 0 |
 | force → build start, 10 pending: p50 / p95 | ${results.latency10.p50} / ${results.latency10.p95} ms | |
 | force → build start, 10,000 pending: p50 / p95 | ${results.latency10k.p50} / ${results.latency10k.p95} ms | p95 ≤ 2 × the 10-pending p95 |
 | SIGKILL of a master → its build's request back in the queue | ${(results.requeue.requeuedMs / 1000).toFixed(1)} s (expiry ${results.requeue.expiryMs / 1000} s) | < 20 s |
+| PostgreSQL alone (best of 1, 4, 10, 20 connections): \`select 1\` round trips per second | ${results.ceiling.selectsPerSecond}/s | |
+| PostgreSQL alone: raw claims per second (the batch claim statement, 10 requests each, no build) | ${results.ceiling.rawClaimsPerSecond}/s | |
+| PostgreSQL alone: minimal noop builds per second (${results.ceiling.statementsPerMinimalBuild} statements each, no master) | ${results.ceiling.minimalBuildsPerSecond}/s | |
+
+"Claimed and run" is the headline: requests claimed **and** built (build row, steps, log,
+request and buildset completed, events) per second, from the first claim to the last
+completion. "Raw claims" counts only the claim statement, \`UPDATE … WHERE id IN (head of
+the queue, FOR UPDATE SKIP LOCKED) RETURNING\`, run in a loop against PostgreSQL with
+nothing else: what claiming alone costs. The last row is the ceiling for a whole build on
+this machine, measured without any master: the writes a noop build needs at the least, one
+round trip each (bench/multi-master/pg-ceiling.mjs). Statements per build come from the
+masters' own count (\`YARDMASTER_SQL_STATS\`); \`BENCH_SQL_SHAPES=1\` lists them.
 <!-- multi-master:end -->`;
   const file = path.join(ROOT, 'bench/RESULTS.md');
   const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // What PostgreSQL itself sustains on this machine for the writes a build needs, with no
 // master in the way: the ceiling the multi-master figures should be read against.
-//   node bench/multi-master/pg-ceiling.mjs [--seconds 10] [--clients 10]
+//   node bench/multi-master/pg-ceiling.mjs [--seconds 10] [--clients 1,4,10] [--named]
 // Run after `npx tsc -b packages/master` (it uses the master's migrations for the schema).
-// Phases, each for --seconds with --clients connections in parallel:
+// Phases, each for --seconds with each --clients count of connections in parallel (the
+// best of them is reported: on a shared 2-core machine more connections is not always
+// faster):
 //   select1   `select 1`: the bare round trip (client + server + loopback)
 //   claim     the batch claim alone (UPDATE … IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING,
 //             10 requests per statement): raw claims per second
@@ -21,7 +23,10 @@ const args = process.argv.slice(2);
 const opt = (name, fallback) =>
   args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback;
 const SECONDS = opt('--seconds', 10);
-const CLIENTS = opt('--clients', 10);
+const CLIENT_COUNTS = (args.includes('--clients') ? args[args.indexOf('--clients') + 1] : '1,4,10')
+  .split(',')
+  .map(Number);
+let CLIENTS = 1;
 const CLAIM_BATCH = 10;
 // --named: every statement as a named prepared statement (parsed and planned once per
 // connection), to see what the server's parse and plan cost.
@@ -145,41 +150,55 @@ try {
   const url = await server.createDatabase(`ceiling_${Date.now()}`);
   const handle = await openDatabase(url, os.tmpdir());
   await handle.close();
-  const pool = new pg.Pool({ connectionString: url, max: CLIENTS });
-  pool.on('error', () => undefined);
-  await pool.query(`insert into masters (name, active, last_active) values ('m', 1, 0)`);
-  await pool.query(`insert into builders (name, tags) values ('b', '[]')`);
-  await seed(pool, 100_000);
-  await pool.query('vacuum analyze');
-  const results = {};
-  results.select1 = await loop(pool, async (c) => (await q(c, 'select 1', []), 1));
-  results.claim = await loop(
-    pool,
-    async (c) => (await q(c, CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rowCount,
-  );
-  const claimedLeft = new Map();
-  results.build = await loop(pool, async (c) => {
-    let mine = claimedLeft.get(c);
-    if (!mine || mine.length === 0) {
-      mine = (await q(c, CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rows;
-      claimedLeft.set(c, mine);
-      if (mine.length === 0) throw new Error('out of seeded requests: raise the seed count');
-    }
-    return minimalBuild(c, mine);
-  });
-  await pool.end();
-  const load = os.loadavg().map((n) => n.toFixed(2));
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`insert into masters (name, active, last_active) values ('m', 1, 0)`);
+  await admin.query(`insert into builders (name, tags) values ('b', '[]')`);
+  await seed(admin, 50_000 * CLIENT_COUNTS.length);
+  await admin.query('vacuum analyze');
+  await admin.end();
+  const runs = [];
+  for (const clients of CLIENT_COUNTS) {
+    CLIENTS = clients;
+    const pool = new pg.Pool({ connectionString: url, max: clients });
+    pool.on('error', () => undefined);
+    const run = { clients };
+    run.selectsPerSecond = Math.round(
+      await loop(pool, async (c) => (await q(c, 'select 1', []), 1)),
+    );
+    run.rawClaimsPerSecond = Math.round(
+      await loop(pool, async (c) => (await q(c, CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rowCount),
+    );
+    const claimedLeft = new Map();
+    run.minimalBuildsPerSecond = Math.round(
+      await loop(pool, async (c) => {
+        let mine = claimedLeft.get(c);
+        if (!mine || mine.length === 0) {
+          mine = (await q(c, CLAIM, [1, Date.now(), 1, CLAIM_BATCH])).rows;
+          claimedLeft.set(c, mine);
+          if (mine.length === 0) throw new Error('out of seeded requests: raise the seed count');
+        }
+        return minimalBuild(c, mine);
+      }),
+    );
+    await pool.end();
+    runs.push(run);
+  }
+  const best = (field) => Math.max(...runs.map((r) => r[field]));
   console.log(
     JSON.stringify(
       {
-        clients: CLIENTS,
         named: NAMED,
         seconds: SECONDS,
-        selectsPerSecond: Math.round(results.select1),
-        rawClaimsPerSecond: Math.round(results.claim),
-        minimalBuildsPerSecond: Math.round(results.build),
+        runs,
+        selectsPerSecond: best('selectsPerSecond'),
+        rawClaimsPerSecond: best('rawClaimsPerSecond'),
+        minimalBuildsPerSecond: best('minimalBuildsPerSecond'),
         statementsPerMinimalBuild: 8 + 1 / CLAIM_BATCH,
-        loadAverage: load.join(' '),
+        loadAverage: os
+          .loadavg()
+          .map((n) => n.toFixed(2))
+          .join(' '),
       },
       null,
       1,

@@ -69,11 +69,28 @@ async function loadPg(): Promise<typeof pg> {
   return library;
 }
 
+/**
+ * `YARDMASTER_DB_POOL_SIZE`: the PostgreSQL pool's size when the caller gives none. Fewer
+ * connections can be faster: each one is a server process competing for the same cores.
+ */
+function poolSizeFromEnv(): number | undefined {
+  const text = process.env.YARDMASTER_DB_POOL_SIZE;
+  if (text === undefined || text === '') return undefined;
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 1 || size > 1000) {
+    throw new YardmasterError(
+      'db_pool_size_invalid',
+      `YARDMASTER_DB_POOL_SIZE must be a whole number from 1 to 1000, got "${text}"`,
+    );
+  }
+  return size;
+}
+
 async function openPostgres(url: string, options: OpenOptions): Promise<DatabaseHandle> {
   const { Pool } = await loadPg();
   const pool = new Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    max: options.poolSize ?? poolSizeFromEnv() ?? 10,
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
   });
