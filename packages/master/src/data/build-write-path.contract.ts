@@ -248,5 +248,54 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       await data.logs.finish(empty, { text: '', firstLine: 0 });
       expect(await data.logs.get(empty)).toMatchObject({ num_lines: 0, complete: true });
     });
+
+    it("stores a step's end with its logs' last lines and completions, in one write", async () => {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      const { buildid } = await data.builds.add({
+        builderid: b,
+        buildrequestid: brid!,
+        workerid: null,
+        masterid: m,
+        state: 's',
+      });
+      const step = await data.steps.addStarted(buildid, { number: 0, name: 'sh', state: 'run' });
+      const stdio = await data.logs.add(step.stepid, 'stdio', 's');
+      const quiet = await data.logs.add(step.stepid, 'quiet log', 't');
+      await data.logs.append(stdio, 'hcmd\n', 0);
+      events.length = 0;
+      now += 2_000;
+      await data.steps.finish(step.stepid, Results.FAILURE, 'failed', true, [
+        { logid: stdio, text: 'oout\neerr\nhexit 1\n', firstLine: 1 },
+        { logid: quiet, text: '', firstLine: 0 },
+      ]);
+      expect(await data.logs.contents(stdio)).toBe('hcmd\noout\neerr\nhexit 1\n');
+      expect(await data.logs.get(stdio)).toMatchObject({ num_lines: 4, complete: true });
+      expect(await data.logs.get(quiet)).toMatchObject({ num_lines: 0, complete: true });
+      expect(await data.steps.get(step.stepid)).toMatchObject({
+        complete: true,
+        results: Results.FAILURE,
+        state_string: 'failed',
+        hidden: true,
+        complete_at: Math.floor(now / 1000),
+      });
+      expect(events.map((e) => e.key)).toEqual([
+        `logs/${stdio}/append`,
+        `logs/${stdio}/finished`,
+        `logs/${quiet}/finished`,
+        `steps/${step.stepid}/finished`,
+      ]);
+      expect(events[1]?.message).toEqual({
+        logid: stdio,
+        name: 'stdio',
+        slug: 'stdio',
+        stepid: step.stepid,
+        complete: true,
+        num_lines: 4,
+        type: 's',
+      });
+      expect(events[3]?.message).toMatchObject({ stepid: step.stepid, hidden: true, results: 2 });
+    });
   });
 }

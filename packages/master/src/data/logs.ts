@@ -5,8 +5,9 @@
  * One writer per log (the build that owns it) keeps `num_lines` consistent.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { sql } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { isPostgres, type DataContext } from './context.js';
+import type { Database } from '../db/schema.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
 
@@ -56,6 +57,15 @@ function toLog(row: LogRow): LogEntity {
     num_lines: row.num_lines,
     type: row.type,
   };
+}
+
+/** What a log's writer has left to store when its step ends: stored with the step's end. */
+export interface LogTail {
+  logid: number;
+  /** Whole lines not stored yet (may be empty). */
+  text: string;
+  /** Lines stored so far: where `text` starts. */
+  firstLine: number;
 }
 
 export function slugify(name: string): string {
@@ -140,6 +150,73 @@ export class LogsData {
       .returningAll()
       .executeTakeFirst();
     if (row) this.publish(toLog(row), 'finished');
+  }
+
+  /**
+   * PostgreSQL: the writes that complete `tails` (each one's last chunk, if any, and the
+   * completion) as CTEs `t0`, `t1`, … returning the logs' rows, for a statement that
+   * adds its own write (a step's end) after them.
+   */
+  tailCtes(tails: LogTail[]): RawBuilder<unknown>[] {
+    return tails.map((tail, i) => {
+      const name = sql.raw(`t${i}`);
+      if (tail.text.length === 0) {
+        return sql`${name} as (update logs set complete = 1 where id = ${tail.logid} returning *)`;
+      }
+      const chunk = encodeChunk(tail.text);
+      const numLines = tail.firstLine + chunk.lines;
+      return sql`${sql.raw(`c${i}`)} as (insert into logchunks
+          (logid, first_line, last_line, content, compressed)
+          values (${tail.logid}, ${tail.firstLine}, ${numLines - 1}, ${chunk.content},
+            ${chunk.compressed ? 1 : 0})),
+        ${name} as (update logs set num_lines = ${numLines}, complete = 1
+          where id = ${tail.logid} returning *)`;
+    });
+  }
+
+  /** SQLite (in the caller's transaction): the same writes as `tailCtes`, one by one. */
+  async finishTailsIn(trx: Kysely<Database>, tails: LogTail[]): Promise<LogEntity[]> {
+    const rows: LogEntity[] = [];
+    for (const tail of tails) {
+      if (tail.text.length > 0) {
+        const chunk = encodeChunk(tail.text);
+        await trx
+          .insertInto('logchunks')
+          .values({
+            logid: tail.logid,
+            first_line: tail.firstLine,
+            last_line: tail.firstLine + chunk.lines - 1,
+            content: chunk.content,
+            compressed: chunk.compressed ? 1 : 0,
+          })
+          .execute();
+        const row = await trx
+          .updateTable('logs')
+          .set({ num_lines: tail.firstLine + chunk.lines, complete: 1 })
+          .where('id', '=', tail.logid)
+          .returningAll()
+          .executeTakeFirst();
+        if (row) rows.push(toLog(row));
+      } else {
+        const row = await trx
+          .updateTable('logs')
+          .set({ complete: 1 })
+          .where('id', '=', tail.logid)
+          .returningAll()
+          .executeTakeFirst();
+        if (row) rows.push(toLog(row));
+      }
+    }
+    return rows;
+  }
+
+  /** The events of completed tails: `append` for those that stored lines, then `finished`. */
+  publishTails(tails: LogTail[], rows: LogEntity[]): void {
+    for (const row of rows) {
+      const tail = tails.find((t) => t.logid === row.logid);
+      if (tail && tail.text.length > 0) this.publish(row, 'append');
+      this.publish(row, 'finished');
+    }
   }
 
   /** Stores one chunk from `first` and moves `num_lines` past it (and completes the log). */

@@ -1,7 +1,8 @@
 /** Steps of a build, numbered from 0 in the order they are added. */
 import { sql } from 'kysely';
 import type { DataContext } from './context.js';
-import { parseJson, toSeconds } from './context.js';
+import { isPostgres, parseJson, toSeconds } from './context.js';
+import { LogsData, type LogEntity, type LogTail } from './logs.js';
 import type { Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
@@ -50,6 +51,17 @@ type StepRow = {
   results: number | null;
   urls: string;
   hidden: number;
+};
+
+/** A `logs` row as PostgreSQL's row_to_json gives it. */
+type LogRowJson = {
+  id: number;
+  name: string;
+  slug: string;
+  stepid: number;
+  complete: number;
+  num_lines: number;
+  type: string;
 };
 
 function toStep(r: StepRow): StepEntity {
@@ -143,14 +155,74 @@ export class StepsData {
     if (row) this.publish(toStep(row), 'updated');
   }
 
-  async finish(stepid: number, results: Result, state: string, hidden = false): Promise<void> {
-    const row = await this.ctx.db
-      .updateTable('steps')
-      .set({ complete_at: this.ctx.now(), results, state_string: state, hidden: hidden ? 1 : 0 })
-      .where('id', '=', stepid)
-      .returningAll()
-      .executeTakeFirst();
-    if (row) this.publish(toStep(row), 'finished');
+  /**
+   * Ends a step. With `logs`, its logs' last lines and completions are stored in the same
+   * write: one statement on PostgreSQL (data-modifying CTEs), one transaction on SQLite.
+   */
+  async finish(
+    stepid: number,
+    results: Result,
+    state: string,
+    hidden = false,
+    logs: LogTail[] = [],
+  ): Promise<void> {
+    const set = {
+      complete_at: this.ctx.now(),
+      results,
+      state_string: state,
+      hidden: hidden ? 1 : 0,
+    };
+    if (logs.length === 0) {
+      const row = await this.ctx.db
+        .updateTable('steps')
+        .set(set)
+        .where('id', '=', stepid)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) this.publish(toStep(row), 'finished');
+      return;
+    }
+    const logsData = new LogsData(this.ctx);
+    let step: StepRow | undefined;
+    let logRows: LogEntity[];
+    if (isPostgres(this.ctx.db)) {
+      const tails = logsData.tailCtes(logs);
+      const union = sql.join(
+        logs.map((_, i) => sql`select * from ${sql.raw(`t${i}`)}`),
+        sql` union all `,
+      );
+      const result = await sql<{ step: StepRow | null; logs: LogRowJson[] | null }>`
+        with ${sql.join(tails)},
+          s as (update steps set complete_at = ${set.complete_at}, results = ${set.results},
+            state_string = ${set.state_string}, hidden = ${set.hidden}
+            where id = ${stepid} returning *)
+        select (select row_to_json(s) from s) as step,
+          (select json_agg(l) from (${union}) l) as logs`.execute(this.ctx.db);
+      const first = result.rows[0];
+      step = first?.step ?? undefined;
+      logRows = (first?.logs ?? []).map((l) => ({
+        logid: l.id,
+        name: l.name,
+        slug: l.slug,
+        stepid: l.stepid,
+        complete: l.complete === 1,
+        num_lines: l.num_lines,
+        type: l.type,
+      }));
+    } else {
+      [step, logRows] = await this.ctx.db.transaction().execute(async (trx) => {
+        const rows = await logsData.finishTailsIn(trx, logs);
+        const row = await trx
+          .updateTable('steps')
+          .set(set)
+          .where('id', '=', stepid)
+          .returningAll()
+          .executeTakeFirst();
+        return [row, rows] as const;
+      });
+    }
+    logsData.publishTails(logs, logRows);
+    if (step) this.publish(toStep(step), 'finished');
   }
 
   async addUrl(stepid: number, name: string, url: string): Promise<void> {

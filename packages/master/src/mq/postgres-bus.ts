@@ -30,7 +30,7 @@ export interface PostgresBusOptions {
   onError: (error: unknown, context: string) => void;
   now?: () => number;
   pollMs?: number;
-  /** Least time between two writes of events (default 20 ms). */
+  /** Least time between two writes of events (default 50 ms). */
   flushIntervalMs?: number;
   gapTimeoutMs?: number;
   retentionMs?: number;
@@ -71,7 +71,7 @@ export class PostgresBus implements Bus {
   constructor(private readonly options: PostgresBusOptions) {
     this.db = options.db;
     this.now = options.now ?? Date.now;
-    this.flushIntervalMs = options.flushIntervalMs ?? 20;
+    this.flushIntervalMs = options.flushIntervalMs ?? 50;
     this.local = new InProcessBus((error, key) =>
       options.onError(error, `subscriber of ${key.join('/')}`),
     );

@@ -24,6 +24,7 @@ import type { BuildStep, CommandOptions, StepRuntime } from '../steps/build-step
 import { stepOutcome } from '../steps/build-step.js';
 import type { BuilderRuntime } from './builder-runtime.js';
 import { LogWriter } from './log-writer.js';
+import type { LogTail } from '../data/logs.js';
 import { RemoteCommand, WorkerLostError, type RemoteCommandResult } from './remote-command.js';
 import { isTransientDatabaseError } from '../data/transient.js';
 import {
@@ -421,14 +422,18 @@ export class Build {
       result = Results.EXCEPTION;
       summary = `exception in hideStepIf: ${error instanceof Error ? error.message : String(error)}`;
     }
+    // The logs' last lines and completions are stored with the step's end, in one write.
+    const tails: LogTail[] = [];
     for (const log of logs) {
       try {
-        await log.finish();
+        const tail = await log.drain();
+        if (tail) tails.push(tail);
       } catch (error) {
         this.deps.log.error({ err: error, logid: log.logid }, 'storing a log failed');
+        tails.push({ logid: log.logid, text: '', firstLine: log.numLines });
       }
     }
-    await data.steps.finish(row.stepid, result, redact(summary), hidden);
+    await data.steps.finish(row.stepid, result, redact(summary), hidden, tails);
     return result;
   }
 

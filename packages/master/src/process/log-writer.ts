@@ -6,10 +6,12 @@
  * Invariants: appends happen one at a time and in order, each starting at the line count
  * this writer tracked (it is the log's only writer, so no read is needed); `finish()`
  * writes what is left, including a last line without a newline, together with marking
- * the log complete (one write for a short step's whole log); with a
+ * the log complete, and `drain()` hands it to the step's end to store instead (a short
+ * step's logs and its end are then one write); with a
  * `redact` option, every line passes through it before it is stored (secrets).
  */
 import type { DataApi } from '../data/data-api.js';
+import type { LogTail } from '../data/logs.js';
 
 export type Stream = 'o' | 'e' | 'h';
 
@@ -105,7 +107,22 @@ export class LogWriter {
 
   /** Stores what is left (with the completion, in one write) and marks the log complete. */
   async finish(): Promise<void> {
-    if (this.finished) return this.chain;
+    const tail = await this.drain();
+    if (tail === null) return;
+    await this.data.logs.finish(this.logid, tail.text.length > 0 ? tail : undefined);
+  }
+
+  /**
+   * Ends the writer without completing the log: waits for the appends in flight and
+   * returns what is left to store, for the step's end to store with it (`steps.finish`).
+   * Null when the writer was already finished. Throws the error of a failed append (the
+   * log must then still be completed, with no text).
+   */
+  async drain(): Promise<LogTail | null> {
+    if (this.finished) {
+      await this.chain;
+      return null;
+    }
     for (const stream of ['h', 'o', 'e'] as const) {
       const rest = this.partial[stream];
       if (rest) this.pushLines(stream, rest + '\n');
@@ -120,12 +137,10 @@ export class LogWriter {
     this.pending = [];
     this.pendingBytes = 0;
     await this.chain;
-    if (this.failure) {
-      await this.data.logs.finish(this.logid);
-      throw this.failure;
-    }
-    await this.data.logs.finish(this.logid, { text, firstLine: this.numLines });
+    if (this.failure) throw this.failure;
+    const tail = { logid: this.logid, text, firstLine: this.numLines };
     this.numLines += lineCount(text);
+    return tail;
   }
 }
 
