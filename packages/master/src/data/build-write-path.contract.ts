@@ -297,5 +297,46 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       });
       expect(events[3]?.message).toMatchObject({ stepid: step.stepid, hidden: true, results: 2 });
     });
+
+    it("stores step 0's end with the build's new state, in one write", async () => {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      const { buildid } = await data.builds.add({
+        builderid: b,
+        buildrequestid: brid!,
+        workerid: null,
+        masterid: m,
+        state: 'starting',
+      });
+      const step = await data.steps.addStarted(buildid, {
+        number: 0,
+        name: 'worker_preparation',
+        state: 'preparing worker',
+      });
+      events.length = 0;
+      await data.steps.finish(step.stepid, Results.SUCCESS, 'worker ready', false, [], {
+        buildid,
+        state: 'building',
+      });
+      expect(await data.steps.get(step.stepid)).toMatchObject({ complete: true, results: 0 });
+      expect(events.map((e) => e.key)).toEqual([
+        `steps/${step.stepid}/finished`,
+        `builds/${buildid}/update`,
+      ]);
+      expect(events[1]?.message).toMatchObject({
+        buildid,
+        state_string: 'building',
+        complete: false,
+        started_at: Math.floor(now / 1000),
+      });
+      const [stored] = (
+        await data.builds.list(
+          { filters: [], order: [], limit: null, offset: 0, fields: null, properties: [] },
+          { buildid },
+        )
+      ).items;
+      expect(stored?.state_string).toBe('building');
+    });
   });
 }

@@ -44,7 +44,7 @@ export const BUILD_COLLECTION: CollectionDef = {
   },
 };
 
-type BuildRow = {
+export type BuildRow = {
   id: number;
   number: number;
   builderid: number;
@@ -57,7 +57,7 @@ type BuildRow = {
   results: number | null;
 };
 
-function toBuild(r: BuildRow): BuildEntity {
+export function toBuild(r: BuildRow): BuildEntity {
   return {
     buildid: r.id,
     number: r.number,
@@ -254,7 +254,7 @@ export class BuildsData {
   }
 
   /** Buildbot's event paths for a build: by id, by builder and number, by worker. */
-  private publish(build: BuildEntity | undefined, event: string): void {
+  publish(build: BuildEntity | undefined, event: string): void {
     if (!build) return;
     const keys = [
       ['builders', String(build.builderid), 'builds', String(build.number), event],

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { DataContext } from './context.js';
 import { isPostgres, parseJson, toSeconds } from './context.js';
 import { LogsData, type LogEntity, type LogTail } from './logs.js';
+import { BuildsData, toBuild, type BuildRow } from './builds.js';
 import type { Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
@@ -165,6 +166,8 @@ export class StepsData {
     state: string,
     hidden = false,
     logs: LogTail[] = [],
+    /** The build's new state, written with the step's end (step 0: "building"). */
+    build?: { buildid: number; state: string },
   ): Promise<void> {
     const set = {
       complete_at: this.ctx.now(),
@@ -172,7 +175,7 @@ export class StepsData {
       state_string: state,
       hidden: hidden ? 1 : 0,
     };
-    if (logs.length === 0) {
+    if (logs.length === 0 && !build) {
       const row = await this.ctx.db
         .updateTable('steps')
         .set(set)
@@ -183,23 +186,41 @@ export class StepsData {
       return;
     }
     const logsData = new LogsData(this.ctx);
+    const builds = new BuildsData(this.ctx);
     let step: StepRow | undefined;
     let logRows: LogEntity[];
+    let buildRow: BuildRow | undefined;
     if (isPostgres(this.ctx.db)) {
-      const tails = logsData.tailCtes(logs);
-      const union = sql.join(
-        logs.map((_, i) => sql`select * from ${sql.raw(`t${i}`)}`),
-        sql` union all `,
-      );
-      const result = await sql<{ step: StepRow | null; logs: LogRowJson[] | null }>`
-        with ${sql.join(tails)},
-          s as (update steps set complete_at = ${set.complete_at}, results = ${set.results},
-            state_string = ${set.state_string}, hidden = ${set.hidden}
-            where id = ${stepid} returning *)
+      const ctes = logsData.tailCtes(logs);
+      if (build) {
+        ctes.push(
+          sql`b as (update builds set state_string = ${build.state}
+            where id = ${build.buildid} returning *)`,
+        );
+      }
+      ctes.push(sql`s as (update steps set complete_at = ${set.complete_at},
+          results = ${set.results}, state_string = ${set.state_string}, hidden = ${set.hidden}
+          where id = ${stepid} returning *)`);
+      const union =
+        logs.length > 0
+          ? sql.join(
+              logs.map((_, i) => sql`select * from ${sql.raw(`t${i}`)}`),
+              sql` union all `,
+            )
+          : sql`select * from logs where false`;
+      const buildJson = build ? sql`(select row_to_json(b) from b)` : sql`null`;
+      const result = await sql<{
+        step: StepRow | null;
+        logs: LogRowJson[] | null;
+        build: BuildRow | null;
+      }>`
+        with ${sql.join(ctes)}
         select (select row_to_json(s) from s) as step,
-          (select json_agg(l) from (${union}) l) as logs`.execute(this.ctx.db);
+          (select json_agg(l) from (${union}) l) as logs,
+          ${buildJson} as build`.execute(this.ctx.db);
       const first = result.rows[0];
       step = first?.step ?? undefined;
+      buildRow = first?.build ?? undefined;
       logRows = (first?.logs ?? []).map((l) => ({
         logid: l.id,
         name: l.name,
@@ -210,7 +231,7 @@ export class StepsData {
         type: l.type,
       }));
     } else {
-      [step, logRows] = await this.ctx.db.transaction().execute(async (trx) => {
+      [step, logRows, buildRow] = await this.ctx.db.transaction().execute(async (trx) => {
         const rows = await logsData.finishTailsIn(trx, logs);
         const row = await trx
           .updateTable('steps')
@@ -218,11 +239,20 @@ export class StepsData {
           .where('id', '=', stepid)
           .returningAll()
           .executeTakeFirst();
-        return [row, rows] as const;
+        const b = build
+          ? await trx
+              .updateTable('builds')
+              .set({ state_string: build.state })
+              .where('id', '=', build.buildid)
+              .returningAll()
+              .executeTakeFirst()
+          : undefined;
+        return [row, rows, b] as const;
       });
     }
     logsData.publishTails(logs, logRows);
     if (step) this.publish(toStep(step), 'finished');
+    if (buildRow) builds.publish(toBuild(buildRow), 'update');
   }
 
   async addUrl(stepid: number, name: string, url: string): Promise<void> {

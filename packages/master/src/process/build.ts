@@ -336,8 +336,18 @@ export class Build {
       await data.steps.finish(step.stepid, Results.CANCELLED, 'cancelled while acquiring locks');
       return false;
     }
-    await data.steps.finish(step.stepid, Results.SUCCESS, `worker ${this.workerName} ready`);
-    await data.builds.setState(this.buildid, 'building');
+    // Step 0's end and the build's "building" are one write.
+    await data.steps.finish(
+      step.stepid,
+      Results.SUCCESS,
+      `worker ${this.workerName} ready`,
+      false,
+      [],
+      {
+        buildid: this.buildid,
+        state: 'building',
+      },
+    );
     return true;
   }
 
