@@ -89,6 +89,24 @@ module.exports = defineConfig({ title: 'cjs' });
     expect((await loadConfig(dir)).title).toBe('later');
   });
 
+  it('runs TypeScript-only syntax and top-level await, keeping line numbers', async () => {
+    const dir = await configDir({
+      'master.config.ts': [
+        "import { defineConfig } from '@yardmaster/master';",
+        'enum Size { Small = 1, Large = 4 }',
+        'interface Shape { title: string }',
+        "const shape: Shape = { title: await Promise.resolve('awaited') };",
+        'export default defineConfig({ title: `${shape.title} ${Size.Large}` });',
+        '',
+      ].join('\n'),
+      'broken.ts': ['const ok = 1;', '', 'const bad: = 2;', ''].join('\n'),
+    });
+    expect((await loadConfig(dir)).title).toBe('awaited 4');
+    const broken = path.join(dir, 'broken.ts');
+    const error = await loadError(broken);
+    expect(error.message).toContain(`${broken}:3:`);
+  });
+
   it('finds master.config.ts (or .js …) in a directory', async () => {
     const dir = await configDir({ 'master.config.mjs': 'export default {};\n' });
     expect(await resolveConfigFile(dir)).toBe(path.join(dir, 'master.config.mjs'));

@@ -1,7 +1,8 @@
 /**
  * loadConfig: find, run and validate a `master.config.ts` (or .mts/.cts/.js/.mjs/.cjs).
  *
- * The file runs through jiti (TypeScript and ESM without a build step). Its imports of
+ * The file runs through jiti (TypeScript and ESM without a build step; the transpiler is
+ * sucrase, see transpile.ts). Its imports of
  * '@yardmaster/master' resolve to this running master (a jiti virtual module), not to
  * whatever node_modules may or may not sit near the file. Every load re-reads the file
  * and what it imports (no module cache), so a reload sees edits.
@@ -15,6 +16,7 @@ import { createJiti } from 'jiti';
 import * as configFileApi from './config-file-api.js';
 import { CONFIG_ERROR_CODES, ConfigError } from './config-error.js';
 import type { MasterConfig } from './types.js';
+import { transpileConfigSource } from './transpile.js';
 import { validateConfig } from './validate-config.js';
 
 /** The module name config files import factories from. */
@@ -122,6 +124,7 @@ async function importDefault(file: string): Promise<unknown> {
     fsCache: false,
     interopDefault: false,
     virtualModules: { [CONFIG_MODULE_NAME]: configFileApi },
+    transform: transpileConfigSource,
   });
   const shown = displayPath(file);
   const loadFailed = (what: string, cause: unknown) =>
