@@ -24,7 +24,7 @@ class FakeEvents implements Pick<EventsData, 'subscribe'> {
 const BUILDS: Topic = [['builds', '*', '*']];
 const WORKERS: Topic = [['workers', '*', '*']];
 
-function setup(options: { maxEntries?: number; maxBytes?: number } = {}) {
+function setup(options: ConstructorParameters<typeof ResponseCache>[1] = {}) {
   const bus = new FakeEvents();
   return { bus, cache: new ResponseCache(bus, options) };
 }
@@ -38,6 +38,18 @@ describe('ResponseCache', () => {
     expect(cache.get('/builds?limit=1')?.toString()).toBe('old');
     bus.publish(['builds', '7', 'finished'], {});
     expect(cache.get('/builds?limit=1')).toBeUndefined();
+    expect(cache.size).toBe(0);
+    expect(cache.totalBytes).toBe(0);
+  });
+
+  it('serves no entry older than maxAgeMs, even without an event', () => {
+    let now = 1_000;
+    const { cache } = setup({ maxAgeMs: 5_000, now: () => now });
+    cache.store('/builds', cache.begin(BUILDS), body('old'));
+    now += 5_000;
+    expect(cache.get('/builds')?.toString()).toBe('old');
+    now += 1;
+    expect(cache.get('/builds')).toBeUndefined();
     expect(cache.size).toBe(0);
     expect(cache.totalBytes).toBe(0);
   });

@@ -17,6 +17,9 @@
  * - Writes must publish their event after they commit (the data layer does: write, then
  *   publish); an entity whose table changes without an event must not be cached.
  * - At most `maxEntries` entries and `maxBytes` bytes; the least recently used leave first.
+ * - No entry is served after `maxAgeMs` (default 5 s): the bound on staleness if an event
+ *   never arrives (a master that dies between committing a write and its bus batch
+ *   reaching the database, see mq/ "at most one bus write per 50 ms").
  * A closed cache unsubscribes, stores nothing and finds nothing.
  */
 import type { EventsData, Subscription } from '../data/events.js';
@@ -29,6 +32,10 @@ export interface ResponseCacheOptions {
   maxEntries?: number;
   /** Most response bytes kept in all (default 8 MiB). A larger response is not cached. */
   maxBytes?: number;
+  /** Longest an entry is served, in ms, events or not (default 5,000). */
+  maxAgeMs?: number;
+  /** The clock (ms); tests pass their own. */
+  now?: () => number;
 }
 
 interface TopicState {
@@ -40,6 +47,7 @@ interface TopicState {
 interface Entry {
   body: Buffer;
   topic: TopicState;
+  storedAt: number;
 }
 
 /** What `begin` hands out and `store` checks: the topic's generation when reading began. */
@@ -54,6 +62,8 @@ export class ResponseCache {
   private readonly topics = new Map<string, TopicState>();
   private readonly maxEntries: number;
   private readonly maxBytes: number;
+  private readonly maxAgeMs: number;
+  private readonly now: () => number;
   private bytes = 0;
   private closed = false;
   /** Counters for tests and metrics. */
@@ -65,6 +75,8 @@ export class ResponseCache {
   ) {
     this.maxEntries = options.maxEntries ?? 256;
     this.maxBytes = options.maxBytes ?? 8 * 1024 * 1024;
+    this.maxAgeMs = options.maxAgeMs ?? 5_000;
+    this.now = options.now ?? Date.now;
   }
 
   get size(): number {
@@ -78,7 +90,9 @@ export class ResponseCache {
   /** The cached body for `key`, or undefined; a hit becomes the most recently used. */
   get(key: string): Buffer | undefined {
     const entry = this.entries.get(key);
-    if (!entry) {
+    const fresh = entry !== undefined && this.now() - entry.storedAt <= this.maxAgeMs;
+    if (!fresh) {
+      if (entry) this.remove(key);
       this.stats.misses++;
       return undefined;
     }
@@ -103,7 +117,7 @@ export class ResponseCache {
     }
     if (body.length > this.maxBytes) return;
     this.remove(key);
-    this.entries.set(key, { body, topic: ticket.topic });
+    this.entries.set(key, { body, topic: ticket.topic, storedAt: this.now() });
     ticket.topic.keys.add(key);
     this.bytes += body.length;
     this.stats.stored++;
