@@ -12,7 +12,7 @@ import type { DataApi } from './data/data-api.js';
 import { pendingRequestCounts, pingDatabase, requestSubmittedAt } from './data/queue-stats.js';
 import type { Logger } from './logger.js';
 import type { Build } from './process/build.js';
-import type { BuildRequestEntity } from './data/buildsets.js';
+import { requestSubmittedMs, type BuildRequestEntity } from './data/buildsets.js';
 import type { WorkerRegistry } from './workers/worker-registry.js';
 
 export type MasterLifecycle = 'starting' | 'ready' | 'draining' | 'stopped';
@@ -65,12 +65,20 @@ export class MasterProbesImpl implements MasterProbes {
   buildStarted(build: Build, request: BuildRequestEntity): void {
     if (this.listeners.size === 0) return;
     const started = this.deps.now();
+    const report = (at: number) => {
+      const seconds = Math.max(0, (started - at) / 1000);
+      for (const listener of this.listeners) listener(build.builder.name, seconds);
+    };
+    // The claim returned the request's row: no read unless the entity came from elsewhere.
+    const known = requestSubmittedMs(request);
+    if (known !== undefined) {
+      report(known);
+      return;
+    }
     requestSubmittedAt(this.deps.data(), [request.buildrequestid]).then(
       (submitted) => {
         const at = submitted.get(request.buildrequestid);
-        if (at === undefined) return;
-        const seconds = Math.max(0, (started - at) / 1000);
-        for (const listener of this.listeners) listener(build.builder.name, seconds);
+        if (at !== undefined) report(at);
       },
       (error: unknown) => this.deps.log.warn({ err: error }, 'measuring a queue wait failed'),
     );

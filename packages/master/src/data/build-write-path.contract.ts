@@ -130,6 +130,64 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       },
     );
 
+    it('completes a buildset with its only request, and several requests of one buildset in one call', async () => {
+      const m = await data.masters.register('m');
+      const b1 = await data.builders.ensure('b1', null, []);
+      const b2 = await data.builders.ensure('b2', null, []);
+      const [single] = await requests(b1, 1);
+      expect(await data.buildsets.claimNext(b1, 1, m)).toHaveLength(1);
+      const bsOf = async (brid: number) => (await data.buildsets.getRequest(brid))!.buildsetid;
+      await data.buildsets.complete([single!], Results.FAILURE, m);
+      expect(await data.buildsets.get(await bsOf(single!))).toMatchObject({
+        complete: true,
+        results: Results.FAILURE,
+      });
+      expect(events.map((e) => e.key)).toEqual(
+        expect.arrayContaining([
+          `buildrequests/${single}/complete`,
+          `buildsets/${await bsOf(single!)}/complete`,
+        ]),
+      );
+      const pair = await data.buildsets.add({
+        reason: 'x',
+        sourcestamps: [],
+        properties: {},
+        builderids: [b1, b2],
+      });
+      await data.buildsets.complete([pair.brids[b1]!, pair.brids[b2]!], Results.SKIPPED);
+      expect(await data.buildsets.get(pair.buildsetid)).toMatchObject({
+        complete: true,
+        results: Results.SUCCESS,
+      });
+    });
+
+    it('completes a buildset whose requests are completed at the same moment by several masters', async () => {
+      const builderids: number[] = [];
+      for (let i = 0; i < 3; i++) builderids.push(await data.builders.ensure(`b${i}`, null, []));
+      for (let round = 0; round < 10; round++) {
+        const { buildsetid, brids } = await data.buildsets.add({
+          reason: 'x',
+          sourcestamps: [],
+          properties: {},
+          builderids,
+        });
+        await Promise.all(
+          builderids.map((builderid, i) =>
+            data.buildsets.complete(
+              [brids[builderid]!],
+              i === 1 ? Results.WARNINGS : Results.SUCCESS,
+            ),
+          ),
+        );
+        expect(await data.buildsets.get(buildsetid)).toMatchObject({
+          complete: true,
+          results: Results.WARNINGS,
+        });
+        const completions = events.filter((e) => e.key === `buildsets/${buildsetid}/complete`);
+        expect(completions).toHaveLength(1);
+      }
+    });
+
     it('numbers builds started at the same moment one apart, and stores them as they are written', async () => {
       const m = await data.masters.register('m');
       const b = await data.builders.ensure('b', null, []);

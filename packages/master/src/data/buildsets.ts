@@ -203,8 +203,19 @@ type BuildRequestRow = {
   claimed_at: number | null;
 };
 
+/**
+ * Each request entity built here → its submission time in milliseconds (the entity carries
+ * Buildbot's whole seconds): the queue-wait metric reads it instead of the database.
+ */
+const submittedMs = new WeakMap<BuildRequestEntity, number>();
+
+/** When `request` was submitted, in epoch milliseconds, if this module built the entity. */
+export function requestSubmittedMs(request: BuildRequestEntity): number | undefined {
+  return submittedMs.get(request);
+}
+
 function toBuildRequest(r: BuildRequestRow): BuildRequestEntity {
-  return {
+  const entity: BuildRequestEntity = {
     buildrequestid: r.id,
     buildsetid: r.buildsetid,
     builderid: r.builderid,
@@ -219,6 +230,8 @@ function toBuildRequest(r: BuildRequestRow): BuildRequestEntity {
     waited_for: r.waited_for === 1,
     properties: null,
   };
+  submittedMs.set(entity, Number(r.submitted_at));
+  return entity;
 }
 
 export class BuildsetsData {
@@ -612,6 +625,8 @@ export class BuildsetsData {
     known?: Map<number, SourceStampEntity[]>,
   ): Promise<void> {
     if (brids.length === 0) return;
+    if (isPostgres(this.ctx.db))
+      return this.completeInOneStatement(brids, results, claimedBy, known);
     const now = this.ctx.now();
     let update = this.ctx.db
       .updateTable('buildrequests')
@@ -626,6 +641,61 @@ export class BuildsetsData {
       this.publishRequest(toBuildRequest(row), 'complete');
     }
     for (const bsid of bsids) await this.maybeCompleteBuildset(bsid, known?.get(bsid));
+  }
+
+  /**
+   * PostgreSQL: the requests' completion and their buildsets' in one statement (one round
+   * trip instead of two). The buildset update runs on the statement's snapshot, where the
+   * requests completed by the same statement still look pending, so it leaves them out by
+   * id and takes their results from the CTE. Two masters completing a buildset's last two
+   * requests at once would each see the other's still pending and neither complete it, so
+   * a buildset that had another request pending is checked again after the commit, by
+   * the same conditional statement as on SQLite: of the two, at least one sees both
+   * complete. A buildset of one request (a force, a change on one builder) needs no second
+   * statement.
+   */
+  private async completeInOneStatement(
+    brids: number[],
+    results: Result,
+    claimedBy: number | undefined,
+    known: Map<number, SourceStampEntity[]> | undefined,
+  ): Promise<void> {
+    const now = this.ctx.now();
+    const fenced = claimedBy === undefined ? sql`` : sql`and claimed_by_masterid = ${claimedBy}`;
+    const othersPending = sql`exists (select 1 from buildrequests o
+        where o.buildsetid = bs.id and o.complete = 0 and o.id not in (select id from r))`;
+    const result = await sql<{
+      requests: BuildRequestRow[] | null;
+      buildsets: BuildsetRow[] | null;
+      recheck: number[] | null;
+    }>`
+      with r as (update buildrequests set complete = 1, results = ${results}, complete_at = ${now}
+          where id in (${sql.join(brids)}) and complete = 0 ${fenced}
+          returning *),
+        bs as (select id from buildsets where id in (select buildsetid from r) and complete = 0),
+        s as (update buildsets set complete = 1, complete_at = ${now},
+            results = (select case when results is null or results = ${Results.SKIPPED}
+                then ${Results.SUCCESS} else results end
+              from (select results from buildrequests o
+                  where o.buildsetid = buildsets.id and o.id not in (select id from r)
+                union all select results from r where r.buildsetid = buildsets.id) w
+              order by ${WORST_FIRST} limit 1)
+          from bs
+          where buildsets.id = bs.id and buildsets.complete = 0 and not ${othersPending}
+          returning buildsets.*)
+      select (select json_agg(r) from r) as requests,
+        (select json_agg(s) from s) as buildsets,
+        (select json_agg(bs.id) from bs where ${othersPending}) as recheck`.execute(this.ctx.db);
+    const first = result.rows[0];
+    for (const row of first?.requests ?? []) this.publishRequest(toBuildRequest(row), 'complete');
+    for (const row of first?.buildsets ?? []) {
+      this.ctx.bus.publish(
+        ['buildsets', String(row.id), 'complete'],
+        toBuildset(row, known?.get(row.id) ?? (await this.sourcestamps(row.id))),
+      );
+    }
+    for (const bsid of first?.recheck ?? [])
+      await this.maybeCompleteBuildset(bsid, known?.get(bsid));
   }
 
   /** Buildbot's event paths for a build request: in its buildset, by id, by builder. */
