@@ -30,6 +30,16 @@ describe('LineSplitter', () => {
     );
   });
 
+  it('replaces a cursor sequence in text without CR or backspace (no regexp skipped)', () => {
+    expect(splitter().append('a\x1b[2Jb\x1b[1;1fc\n', 1)).toEqual([
+      'a\nb\nc\n',
+      [1, 3, 5],
+      [1, 1, 1],
+    ]);
+    // An unknown newline_re always runs.
+    expect(new LineSplitter(4096, /x/).append('axb\n', 1)?.[0]).toBe('a\nb\n');
+  });
+
   it('keeps a CR at the end of a chunk until the next one decides', () => {
     const lines = splitter();
     expect(lines.append('progress 1\r', 1)).toBeNull();

@@ -15,16 +15,24 @@
 import type { LogChunk } from '@yardmaster/protocol';
 
 /**
- * Buildbot's default `newline_re`, `(\r\n|\r(?=.)|\x08+)`, as python-regex.ts translates it:
- * it can only match where the text has a '\r' or a '\b', so text without either skips it.
+ * The `newline_re`s masters send, as python-regex.ts translates them, with the characters
+ * every match starts with: text without any of them has nothing to replace and skips the
+ * regexp. buildbot-worker's own default `(\r\n|\r(?=.)|\x08+)` matches only at '\r' or '\b';
+ * the Buildbot (and Yardmaster) master's default adds the ANSI cursor sequences, at ESC.
  */
-const DEFAULT_NEWLINE_SOURCE = String.raw`(\r\n|\r(?=[^\n])|\x08+)`;
+const MATCH_STARTS = new Map<string, readonly string[]>([
+  [String.raw`(\r\n|\r(?=[^\n])|\x08+)`, ['\r', '\b']],
+  [
+    String.raw`(\r\n|\r(?=[^\n])|\x1b\[u|\x1b\[[0-9]+;[0-9]+[Hf]|\x1b\[2J|\x08+)`,
+    ['\r', '\b', '\x1b'],
+  ],
+]);
 
 export class LineSplitter {
   readonly #maxLineLength: number;
   readonly #newlineRe: RegExp;
-  /** True for the default newline_re: text without '\r' and '\b' has nothing to replace. */
-  readonly #onlyCrOrBackspace: boolean;
+  /** For a known newline_re: the characters its matches start with (see MATCH_STARTS). */
+  readonly #matchStarts: readonly string[] | undefined;
   #partial = '';
   /** When the partial line's first character arrived. */
   #partialTime = 0;
@@ -37,7 +45,7 @@ export class LineSplitter {
     this.#newlineRe = newlineRe.global
       ? newlineRe
       : new RegExp(newlineRe.source, `${newlineRe.flags}g`);
-    this.#onlyCrOrBackspace = newlineRe.source === DEFAULT_NEWLINE_SOURCE;
+    this.#matchStarts = MATCH_STARTS.get(newlineRe.source);
   }
 
   /** Add text that arrived at `time` (epoch seconds); returns the lines it completed, if any. */
@@ -45,8 +53,9 @@ export class LineSplitter {
     const hadPartial = this.#partial !== '';
     const firstLineTime = hadPartial ? this.#partialTime : time;
     const joined = this.#partial + text;
+    const starts = this.#matchStarts;
     const all =
-      this.#onlyCrOrBackspace && !joined.includes('\r') && !joined.includes('\b')
+      starts && !starts.some((char) => joined.includes(char))
         ? joined
         : joined.replace(this.#newlineRe, '\n');
 

@@ -1,6 +1,6 @@
-import type { UpdateEntry } from '@yardmaster/protocol';
+import type { LogChunk, UpdateEntry } from '@yardmaster/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LIVE_FLUSH_MS, splitChunk, UpdateBuffer } from './update-buffer.js';
+import { JOIN_BYTES, LIVE_FLUSH_MS, splitChunk, UpdateBuffer } from './update-buffer.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -30,6 +30,44 @@ describe('UpdateBuffer', () => {
       ],
     ]);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('joins a run of chunks once, offsets counted in code points, around other entries', () => {
+    const { sent, buffer } = collect();
+    buffer.append(['stdout', ['😀\n', [1], [1]]]);
+    buffer.append(['stdout', ['ab\n', [2], [2]]]);
+    buffer.append(['stdout', ['c\nd\n', [1, 3], [3, 3]]]);
+    buffer.append(['header', ['h\n', [1], [4]]]);
+    buffer.append(['stdout', ['e\n', [1], [5]]]);
+    buffer.append(['stdout', ['f\n', [1], [6]]]);
+    buffer.flush();
+    expect(sent).toEqual([
+      [
+        ['stdout', ['😀\nab\nc\nd\n', [1, 4, 6, 8], [1, 2, 3, 3]]],
+        ['header', ['h\n', [1], [4]]],
+        ['stdout', ['e\nf\n', [1, 3], [5, 6]]],
+      ],
+    ]);
+    buffer.append(['stdout', ['g\n', [1], [7]]]);
+    buffer.flush();
+    expect(sent[1]).toEqual([['stdout', ['g\n', [1], [7]]]]);
+  });
+
+  it('sends chunks as entries of their own once the joined one holds JOIN_BYTES', () => {
+    const { sent, buffer } = collect({ bufferSize: 1024 * 1024, bufferTimeoutMs: 5000 });
+    const line = `${'y'.repeat(JOIN_BYTES / 2)}\n`;
+    const chunk = (time: number): LogChunk => [line, [line.length - 1], [time]];
+    for (let time = 1; time <= 4; time++) buffer.append(['stdout', chunk(time)]);
+    buffer.append(['stdout', ['x\n', [1], [5]]]);
+    buffer.flush();
+    // Buildbot's size of one chunk: its text + 16 bytes; two reach JOIN_BYTES.
+    expect(sent).toEqual([
+      [
+        ['stdout', [line + line, [line.length - 1, 2 * line.length - 1], [1, 2]]],
+        ['stdout', [line + line, [line.length - 1, 2 * line.length - 1], [3, 4]]],
+        ['stdout', ['x\n', [1], [5]]],
+      ],
+    ]);
   });
 
   it('joins log chunks only for the same log file', () => {

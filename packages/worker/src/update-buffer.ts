@@ -3,8 +3,11 @@
  * buildbot-worker's BufferManager, but flushing promptly so logs stream live.
  *
  * Owns the pending entries, their approximate size and one flush timer.
- * - Consecutive log chunks of the same stream (or the same `log` file) are joined into one
- *   chunk; other entries are kept in order.
+ * - Consecutive small log chunks of the same stream (or the same `log` file) are joined into
+ *   one chunk of up to ~JOIN_BYTES, once, when the message is sent; larger chunks go as
+ *   entries of their own in the same message (a master handles the entries of a message in
+ *   order, so this is the same output), which spares copying big chunks' text and lists.
+ *   Other entries are kept in order.
  * - Size is counted as Buildbot does: text length + 8 bytes per offset and per timestamp for
  *   log chunks, 20 for any other entry. When an entry would overflow `bufferSize` the buffer
  *   is sent first; a single chunk larger than `bufferSize` is sent in several messages, cut at
@@ -18,6 +21,9 @@ import type { LogChunk, UpdateEntry } from '@yardmaster/protocol';
 
 /** Default upper bound on how long output waits in the buffer. */
 export const LIVE_FLUSH_MS = 25;
+
+/** Chunks are joined into one entry until it holds this many bytes (Buildbot's measure). */
+export const JOIN_BYTES = 16 * 1024;
 
 export type SendUpdate = (entries: UpdateEntry[]) => void;
 
@@ -34,6 +40,10 @@ export class UpdateBuffer {
   readonly #bufferSize: number;
   readonly #delayMs: number;
   #entries: BufferedEntry[] = [];
+  /** Chunks to join into the last entry (its own chunk first) when it is sent. */
+  #run: LogChunk[] = [];
+  #rebuildRun: ((chunk: LogChunk) => UpdateEntry) | undefined;
+  #runSize = 0;
   #size = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -74,6 +84,7 @@ export class UpdateBuffer {
   flush(): void {
     this.#clearTimer();
     if (this.#entries.length === 0) return;
+    this.#closeRun();
     const entries = this.#entries;
     this.#entries = [];
     this.#size = 0;
@@ -85,6 +96,9 @@ export class UpdateBuffer {
     this.#closed = true;
     this.#clearTimer();
     this.#entries = [];
+    this.#run = [];
+    this.#rebuildRun = undefined;
+    this.#runSize = 0;
     this.#size = 0;
   }
 
@@ -94,14 +108,34 @@ export class UpdateBuffer {
 
   #push(entry: UpdateEntry, size: number): void {
     const last = this.#entries.at(-1);
-    const joined = last ? joinEntries(last, entry) : undefined;
-    if (joined) this.#entries[this.#entries.length - 1] = joined;
-    else this.#entries.push(entry);
+    const view = logChunkOf(entry);
+    if (view && last && this.#runSize < JOIN_BYTES && sameLog(last, entry)) {
+      this.#run.push(view.chunk);
+      this.#runSize += size;
+    } else {
+      this.#closeRun();
+      this.#entries.push(entry);
+      if (view) {
+        this.#run = [view.chunk];
+        this.#rebuildRun = view.rebuild;
+        this.#runSize = size;
+      }
+    }
     this.#size += size;
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined;
       this.flush();
     }, this.#delayMs);
+  }
+
+  /** Replaces the last entry by its run of chunks joined into one. */
+  #closeRun(): void {
+    if (this.#run.length > 1 && this.#rebuildRun) {
+      this.#entries[this.#entries.length - 1] = this.#rebuildRun(joinChunks(this.#run));
+    }
+    this.#run = [];
+    this.#rebuildRun = undefined;
+    this.#runSize = 0;
   }
 
   #clearTimer(): void {
@@ -138,22 +172,29 @@ function logChunkOf(entry: UpdateEntry): ChunkView | undefined {
   }
 }
 
-function joinEntries(previous: UpdateEntry, next: UpdateEntry): UpdateEntry | undefined {
-  if (previous[0] !== next[0]) return undefined;
-  const before = logChunkOf(previous);
-  const after = logChunkOf(next);
-  if (!before || !after) return undefined;
-  if (previous[0] === 'log' && next[0] === 'log' && previous[1][0] !== next[1][0]) return undefined;
-  return before.rebuild(joinChunks(before.chunk, after.chunk));
+/** Whether two log-chunk entries go into one chunk: the same stream, or the same log file. */
+function sameLog(previous: UpdateEntry, next: UpdateEntry): boolean {
+  if (previous[0] !== next[0]) return false;
+  if (previous[0] === 'log' && next[0] === 'log') return previous[1][0] === next[1][0];
+  return true;
 }
 
-function joinChunks(first: LogChunk, second: LogChunk): LogChunk {
-  const base = codePointLength(first[0]);
-  return [
-    first[0] + second[0],
-    [...first[1], ...second[1].map((offset) => offset + base)],
-    [...first[2], ...second[2]],
-  ];
+/** One chunk of `chunks`' lines, in order; offsets shifted by the code points before them. */
+function joinChunks(chunks: readonly LogChunk[]): LogChunk {
+  let lines = 0;
+  for (const chunk of chunks) lines += chunk[1].length;
+  const offsets = new Array<number>(lines);
+  const times = new Array<number>(lines);
+  let line = 0;
+  let base = 0;
+  for (const [text, chunkOffsets, chunkTimes] of chunks) {
+    for (let i = 0; i < chunkOffsets.length; i++, line++) {
+      offsets[line] = (chunkOffsets[i] ?? 0) + base;
+      times[line] = chunkTimes[i] ?? 0;
+    }
+    base += codePointLength(text);
+  }
+  return [chunks.map((chunk) => chunk[0]).join(''), offsets, times];
 }
 
 /** Cut a chunk into pieces of whole lines, each within `limit` by Buildbot's size measure. */

@@ -66,6 +66,8 @@ export interface LogTail {
   text: string;
   /** Lines stored so far: where `text` starts. */
   firstLine: number;
+  /** The number of lines in `text`, when the writer knows it (saves counting them). */
+  lines?: number;
 }
 
 export function slugify(name: string): string {
@@ -78,10 +80,12 @@ interface EncodedChunk {
   lines: number;
 }
 
-/** Whole lines (a missing last newline is added), gzip'd from 256 bytes. */
-function encodeChunk(text: string): EncodedChunk {
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+/**
+ * Whole lines (a missing last newline is added), gzip'd from 256 bytes. `knownLines`, when
+ * given, is the number of '\n' in `text` (the log writer knows it without a pass per line).
+ */
+function encodeChunk(text: string, knownLines?: number): EncodedChunk {
+  let lines = knownLines ?? countNewlines(text);
   if (!text.endsWith('\n')) {
     text += '\n';
     lines++;
@@ -89,6 +93,12 @@ function encodeChunk(text: string): EncodedChunk {
   const raw = Buffer.from(text, 'utf8');
   const compressed = raw.length >= COMPRESS_FROM_BYTES;
   return { content: compressed ? gzipSync(raw, { level: 1 }) : raw, compressed, lines };
+}
+
+function countNewlines(text: string): number {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
 }
 
 function decode(content: Uint8Array, compressed: number): string {
@@ -112,11 +122,12 @@ export class LogsData {
   /**
    * Appends whole lines (each ending in '\n'); returns the new line count. The log's one
    * writer may pass `firstLine` (the count it already wrote): then nothing is read first,
-   * and on PostgreSQL the chunk and the count are one statement.
+   * and on PostgreSQL the chunk and the count are one statement. `lines`, when given, is
+   * the number of lines in `text`.
    */
-  async append(logid: number, text: string, firstLine?: number): Promise<number> {
+  async append(logid: number, text: string, firstLine?: number, lines?: number): Promise<number> {
     if (text.length === 0) return (await this.get(logid))?.num_lines ?? 0;
-    const chunk = encodeChunk(text);
+    const chunk = encodeChunk(text, lines);
     const first =
       firstLine ??
       (
@@ -136,9 +147,13 @@ export class LogsData {
    * Marks the log complete; with `last`, its last lines are stored in the same write (a
    * short step's whole output is then one statement on PostgreSQL).
    */
-  async finish(logid: number, last?: { text: string; firstLine: number }): Promise<void> {
+  async finish(
+    logid: number,
+    last?: { text: string; firstLine: number; lines?: number },
+  ): Promise<void> {
     if (last && last.text.length > 0) {
-      const row = await this.writeChunk(logid, last.firstLine, encodeChunk(last.text), true);
+      const chunk = encodeChunk(last.text, last.lines);
+      const row = await this.writeChunk(logid, last.firstLine, chunk, true);
       this.publish(row, 'append');
       this.publish(row, 'finished');
       return;
@@ -163,7 +178,7 @@ export class LogsData {
       if (tail.text.length === 0) {
         return sql`${name} as (update logs set complete = 1 where id = ${tail.logid} returning *)`;
       }
-      const chunk = encodeChunk(tail.text);
+      const chunk = encodeChunk(tail.text, tail.lines);
       const numLines = tail.firstLine + chunk.lines;
       return sql`${sql.raw(`c${i}`)} as (insert into logchunks
           (logid, first_line, last_line, content, compressed)
@@ -179,7 +194,7 @@ export class LogsData {
     const rows: LogEntity[] = [];
     for (const tail of tails) {
       if (tail.text.length > 0) {
-        const chunk = encodeChunk(tail.text);
+        const chunk = encodeChunk(tail.text, tail.lines);
         await trx
           .insertInto('logchunks')
           .values({

@@ -21,6 +21,8 @@ const DEFAULT_FLUSH_BYTES = 256 * 1024;
 export class LogWriter {
   private pending: string[] = [];
   private pendingBytes = 0;
+  /** Lines in `pending` (each chunk ends with '\n'). */
+  private pendingLines = 0;
   private partial: Partial<Record<Stream, string>> = {};
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
@@ -44,7 +46,8 @@ export class LogWriter {
   /** Adds text from one stream; only whole lines are stored until `finish`. */
   addText(stream: Stream, text: string): void {
     if (this.finished || text.length === 0) return;
-    const joined = (this.partial[stream] ?? '') + text;
+    const partial = this.partial[stream];
+    const joined = partial ? partial + text : text;
     const lastNewline = joined.lastIndexOf('\n');
     if (lastNewline < 0) {
       this.partial[stream] = joined;
@@ -69,12 +72,14 @@ export class LogWriter {
   private pushLines(stream: Stream, whole: string): void {
     let text = this.options.redact ? this.options.redact(whole) : whole;
     if (!text.endsWith('\n')) text += '\n';
-    // `text` ends with '\n': prefix every line with its stream. split/join is about twice
-    // as fast as replace(/^/gm, …) on both short (2-byte) and 80-byte lines.
+    // `text` ends with '\n': prefix every line with its stream, in one native pass without a
+    // string per line (replaceAll: ~0.8 ms per MB of 80-byte lines, split/join ~1.8 ms).
+    // One prefix character per line: the length added is the line count.
     const chunk =
-      this.type === 's' ? `${stream}${text.slice(0, -1).split('\n').join(`\n${stream}`)}\n` : text;
+      this.type === 's' ? `${stream}${text.slice(0, -1).replaceAll('\n', `\n${stream}`)}\n` : text;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
+    this.pendingLines += this.type === 's' ? chunk.length - text.length : lineCount(text);
     if (this.pendingBytes >= (this.options.flushBytes ?? DEFAULT_FLUSH_BYTES)) {
       void this.flush();
     } else if (!this.timer) {
@@ -90,13 +95,15 @@ export class LogWriter {
     }
     if (this.pending.length > 0) {
       const text = this.pending.join('');
+      const lines = this.pendingLines;
       this.pending = [];
       this.pendingBytes = 0;
+      this.pendingLines = 0;
       this.chain = this.chain.then(async () => {
         if (this.failure) return;
         try {
           // This writer is the log's only one: it knows where the chunk starts.
-          this.numLines = await this.data.logs.append(this.logid, text, this.numLines);
+          this.numLines = await this.data.logs.append(this.logid, text, this.numLines, lines);
         } catch (error) {
           this.failure = error instanceof Error ? error : new Error(String(error));
         }
@@ -134,12 +141,14 @@ export class LogWriter {
       this.timer = null;
     }
     const text = this.pending.join('');
+    const lines = this.pendingLines;
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingLines = 0;
     await this.chain;
     if (this.failure) throw this.failure;
-    const tail = { logid: this.logid, text, firstLine: this.numLines };
-    this.numLines += lineCount(text);
+    const tail = { logid: this.logid, text, firstLine: this.numLines, lines };
+    this.numLines += lines;
     return tail;
   }
 }

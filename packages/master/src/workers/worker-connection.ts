@@ -35,6 +35,23 @@ export const DEFAULT_WORKER_SETTINGS = {
   buffer_size: 64 * 1024,
 };
 
+/**
+ * `buffer_size` for Yardmaster's own worker (its `get_worker_info` version starts with
+ * "yardmaster-"): 1 MiB instead of Buildbot's 64 KiB, so fast output travels in 16 times
+ * fewer, larger update frames (fewer requests, responses and per-frame work on both sides).
+ * The flush timer still sends slower output within tens of milliseconds.
+ * buildbot-worker keeps Buildbot's 64 KiB.
+ */
+export const OWN_WORKER_BUFFER_SIZE = 1024 * 1024;
+
+/** The settings sent to a worker that answered `get_worker_info` with `info`. */
+export function workerSettingsFor(info: Record<string, unknown>): typeof DEFAULT_WORKER_SETTINGS {
+  const ours = typeof info.version === 'string' && info.version.startsWith('yardmaster-');
+  return ours
+    ? { ...DEFAULT_WORKER_SETTINGS, buffer_size: OWN_WORKER_BUFFER_SIZE }
+    : DEFAULT_WORKER_SETTINGS;
+}
+
 const PING_INTERVAL_MS = 10_000;
 const PING_TIMEOUT_MS = 30_000;
 
@@ -107,7 +124,7 @@ export class WorkerConnection {
     await this.peer.request('print', { message: 'attached' });
     const info = await this.peer.request('get_worker_info');
     this.info = info !== null && typeof info === 'object' ? (info as Record<string, unknown>) : {};
-    await this.peer.request('set_worker_settings', { args: DEFAULT_WORKER_SETTINGS });
+    await this.peer.request('set_worker_settings', { args: workerSettingsFor(this.info) });
     return this.info;
   }
 

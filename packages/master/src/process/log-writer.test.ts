@@ -1,0 +1,80 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../db/connect.js';
+import { DataApi } from '../data/data-api.js';
+import { InProcessBus } from '../mq/in-process-bus.js';
+import { LogWriter } from './log-writer.js';
+
+describe('LogWriter (SQLite)', () => {
+  let handle: DatabaseHandle;
+  let data: DataApi;
+  let stepid: number;
+
+  beforeEach(async () => {
+    handle = await openDatabase('sqlite://', '/tmp');
+    const bus = new InProcessBus((error) => {
+      throw error;
+    });
+    data = new DataApi({ db: handle.db, bus, now: () => 1_700_000_000_000 });
+    const masterid = await data.masters.register('m');
+    const builderid = await data.builders.ensure('b', null, []);
+    const { brids } = await data.buildsets.add({
+      reason: 'test',
+      sourcestamps: [{ branch: 'main' }],
+      properties: {},
+      builderids: [builderid],
+      priority: 0,
+    });
+    const brid = brids[builderid] ?? 0;
+    const { buildid } = await data.builds.add({
+      builderid,
+      buildrequestid: brid,
+      workerid: null,
+      masterid,
+      state: 's',
+    });
+    stepid = (await data.steps.add(buildid, 'shell')).stepid;
+  });
+
+  afterEach(async () => {
+    await handle.close();
+  });
+
+  it('prefixes stdio lines with their stream and counts them across flushes', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    const writer = new LogWriter(data, logid, 'stdio', 's', { flushBytes: 16 });
+    writer.addHeader('cmd');
+    writer.addStdout('one\ntw');
+    writer.addStderr('err\n');
+    writer.addStdout('o\nthree\nfour\n');
+    await writer.flush();
+    expect(writer.numLines).toBe(6);
+    expect((await data.logs.get(logid))?.num_lines).toBe(6);
+    writer.addStdout('last without newline');
+    await writer.finish();
+    expect(writer.numLines).toBe(7);
+    const log = await data.logs.get(logid);
+    expect(log).toMatchObject({ num_lines: 7, complete: true });
+    expect(await data.logs.contents(logid)).toBe(
+      'hcmd\noone\neerr\notwo\nothree\nofour\nolast without newline\n',
+    );
+    expect(await data.logs.contents(logid, 4, 5)).toBe('othree\nofour\n');
+  });
+
+  it('counts the lines of redacted text and of text logs', async () => {
+    const stdio = await data.logs.add(stepid, 'stdio', 's');
+    const redacting = new LogWriter(data, stdio, 'stdio', 's', {
+      redact: (text) => text.replaceAll('secret', '<hidden>'),
+    });
+    redacting.addStdout('a secret\nb\n');
+    const tail = await redacting.drain();
+    expect(tail).toEqual({ logid: stdio, text: 'oa <hidden>\nob\n', firstLine: 0, lines: 2 });
+    expect(redacting.numLines).toBe(2);
+
+    const text = await data.logs.add(stepid, 'out.log', 't');
+    const plain = new LogWriter(data, text, 'out.log', 't', { flushBytes: 4 });
+    plain.addStdout('x\ny\nz\n');
+    await plain.finish();
+    expect(await data.logs.get(text)).toMatchObject({ num_lines: 3, complete: true });
+    expect(await data.logs.contents(text)).toBe('x\ny\nz\n');
+  });
+});
