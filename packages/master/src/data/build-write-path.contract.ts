@@ -161,6 +161,68 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       });
     });
 
+    it('ends a build with its request and buildset in one write, the request only while claimed', async () => {
+      const m1 = await data.masters.register('m1');
+      const m2 = await data.masters.register('m2');
+      const b = await data.builders.ensure('b', null, []);
+      const [mine, fenced] = await requests(b, 2);
+      expect(await data.buildsets.claimNext(b, 1, m1)).toHaveLength(1);
+      expect(await data.buildsets.claimNext(b, 1, m2)).toHaveLength(1);
+      const bsOf = async (brid: number) => (await data.buildsets.getRequest(brid))!.buildsetid;
+      const start = async (brid: number, m: number) =>
+        (
+          await data.builds.add({
+            builderid: b,
+            buildrequestid: brid,
+            workerid: null,
+            masterid: m,
+            state: 'building',
+          })
+        ).buildid;
+      const buildid = await start(mine!, m1);
+      now += 1_000;
+      await data.buildsets.complete([mine!], Results.WARNINGS, m1, undefined, {
+        buildid,
+        state: 'build with warnings',
+      });
+      const keys = events.map((e) => e.key);
+      const finished = keys.indexOf(`builds/${buildid}/finished`);
+      expect(finished).toBeGreaterThanOrEqual(0);
+      expect(keys.indexOf(`buildrequests/${mine}/complete`)).toBeGreaterThan(finished);
+      expect(keys).toContain(`buildsets/${await bsOf(mine!)}/complete`);
+      expect(await data.builds.get(buildid)).toMatchObject({
+        complete: true,
+        results: Results.WARNINGS,
+        state_string: 'build with warnings',
+      });
+      expect(await data.buildsets.get(await bsOf(mine!))).toMatchObject({
+        complete: true,
+        results: Results.WARNINGS,
+      });
+
+      // m1 no longer holds the other request's claim: its build ends, the request does not.
+      const other = await start(fenced!, m1);
+      await data.buildsets.complete([fenced!], Results.SUCCESS, m1, undefined, {
+        buildid: other,
+        state: 'done',
+      });
+      expect((await data.builds.get(other))?.complete).toBe(true);
+      expect((await data.buildsets.getRequest(fenced!))?.complete).toBe(false);
+      expect((await data.buildsets.get(await bsOf(fenced!)))?.complete).toBe(false);
+
+      // Ended already (by recovery, say): stored as it was, its stored row published again.
+      events.length = 0;
+      await data.buildsets.complete([], Results.FAILURE, m1, undefined, {
+        buildid: other,
+        state: 'late',
+      });
+      expect(await data.builds.get(other)).toMatchObject({ results: Results.SUCCESS });
+      expect(events.find((e) => e.key === `builds/${other}/finished`)?.message).toMatchObject({
+        results: Results.SUCCESS,
+        state_string: 'done',
+      });
+    });
+
     it('completes a buildset whose requests are completed at the same moment by several masters', async () => {
       const builderids: number[] = [];
       for (let i = 0; i < 3; i++) builderids.push(await data.builders.ensure(`b${i}`, null, []));

@@ -9,6 +9,7 @@
 import { sql } from 'kysely';
 import type { DataContext } from './context.js';
 import { isPostgres, parseJson, toSeconds } from './context.js';
+import { BuildsData, toBuild, type BuildRow } from './builds.js';
 import { Results, type Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
 import type { ResultSpec } from './result-spec.js';
@@ -623,10 +624,14 @@ export class BuildsetsData {
     claimedBy?: number,
     /** Buildset id → its source stamps, when the caller has them (no read for the event). */
     known?: Map<number, SourceStampEntity[]>,
+    /** The build that ran the request, ended (with `results`) in the same write. */
+    build?: { buildid: number; state: string },
   ): Promise<void> {
+    if (isPostgres(this.ctx.db)) {
+      return this.completeInOneStatement(brids, results, claimedBy, known, build);
+    }
+    if (build) await new BuildsData(this.ctx).finish(build.buildid, results, build.state);
     if (brids.length === 0) return;
-    if (isPostgres(this.ctx.db))
-      return this.completeInOneStatement(brids, results, claimedBy, known);
     const now = this.ctx.now();
     let update = this.ctx.db
       .updateTable('buildrequests')
@@ -659,8 +664,17 @@ export class BuildsetsData {
     results: Result,
     claimedBy: number | undefined,
     known: Map<number, SourceStampEntity[]> | undefined,
+    build: { buildid: number; state: string } | undefined,
   ): Promise<void> {
+    if (brids.length === 0 && !build) return;
     const now = this.ctx.now();
+    // The build's end: not conditional on the claim (a fenced master still ends the build
+    // it ran, as before), only on the build not being ended already (by recovery, say).
+    const buildCte = build
+      ? sql`b as (update builds set results = ${results}, complete_at = ${now},
+          state_string = ${build.state} where id = ${build.buildid} and complete_at is null
+          returning *),`
+      : sql``;
     const fenced = claimedBy === undefined ? sql`` : sql`and claimed_by_masterid = ${claimedBy}`;
     const othersPending = sql`exists (select 1 from buildrequests o
         where o.buildsetid = bs.id and o.complete = 0 and o.id not in (select id from r))`;
@@ -668,9 +682,11 @@ export class BuildsetsData {
       requests: BuildRequestRow[] | null;
       buildsets: BuildsetRow[] | null;
       recheck: number[] | null;
+      build: BuildRow | null;
     }>`
-      with r as (update buildrequests set complete = 1, results = ${results}, complete_at = ${now}
-          where id in (${sql.join(brids)}) and complete = 0 ${fenced}
+      with ${buildCte} r as (update buildrequests set complete = 1, results = ${results},
+          complete_at = ${now}
+          where id in (${brids.length > 0 ? sql.join(brids) : sql`null`}) and complete = 0 ${fenced}
           returning *),
         bs as (select id from buildsets where id in (select buildsetid from r) and complete = 0),
         s as (update buildsets set complete = 1, complete_at = ${now},
@@ -685,8 +701,15 @@ export class BuildsetsData {
           returning buildsets.*)
       select (select json_agg(r) from r) as requests,
         (select json_agg(s) from s) as buildsets,
-        (select json_agg(bs.id) from bs where ${othersPending}) as recheck`.execute(this.ctx.db);
+        (select json_agg(bs.id) from bs where ${othersPending}) as recheck,
+        ${build ? sql`(select row_to_json(b) from b)` : sql`null`} as build`.execute(this.ctx.db);
     const first = result.rows[0];
+    if (build) {
+      const builds = new BuildsData(this.ctx);
+      // Already ended (by recovery, say): publish what is stored, as `builds.finish` does.
+      const row = first?.build;
+      builds.publish(row ? toBuild(row) : await builds.get(build.buildid), 'finished');
+    }
     for (const row of first?.requests ?? []) this.publishRequest(toBuildRequest(row), 'complete');
     for (const row of first?.buildsets ?? []) {
       this.ctx.bus.publish(

@@ -110,6 +110,16 @@ export class Build {
     void this.current?.interrupt(reason);
   }
 
+  /**
+   * Writes the build's end instead of `builds.finish`: the distributor's, which completes
+   * the request in the same write when the build does not go back to the queue.
+   */
+  private endWriter: ((results: Result, state: string) => Promise<void>) | null = null;
+
+  onEnd(writer: (results: Result, state: string) => Promise<void>): void {
+    this.endWriter = writer;
+  }
+
   /** True when the build was stopped to be run again (its request must be re-queued). */
   get stoppedForRetry(): boolean {
     return this.stopping && this.retryAfterStop;
@@ -176,7 +186,9 @@ export class Build {
     unwatch();
     try {
       await this.storeChangedProperties();
-      await data.builds.finish(this.buildid, this.results, this.redactor.redact(state));
+      const stored = this.redactor.redact(state);
+      if (this.endWriter) await this.endWriter(this.results, stored);
+      else await data.builds.finish(this.buildid, this.results, stored);
     } finally {
       // After the build's end is stored, as Buildbot: the next holder starts after it.
       this.services.locks.release(this.buildLocks, this.lockOwner);

@@ -441,13 +441,32 @@ export class BuildRequestDistributor {
   }
 
   private async runAndSettle(build: Build): Promise<void> {
+    const brid = build.request.buildrequestid;
+    // A build that does not go back to the queue ends in the same write as its request
+    // (and buildset) completion: one statement on PostgreSQL instead of two or three.
+    let settled = false;
+    build.onEnd(async (ending, state) => {
+      if (build.stoppedForRetry || ending === Results.RETRY) {
+        await this.data.builds.finish(build.buildid, ending, state);
+        return;
+      }
+      const stamps = build.buildsetSourcestamps;
+      const known = stamps ? new Map([[build.request.buildsetid, stamps]]) : undefined;
+      await this.settle(`ending build ${build.buildid} and completing request ${brid}`, () =>
+        this.data.buildsets.complete([brid], ending, this.masterid, known, {
+          buildid: build.buildid,
+          state,
+        }),
+      );
+      settled = true;
+    });
     let results: Result;
     try {
       results = await build.run();
     } finally {
       this.running.delete(build.buildid);
     }
-    const brid = build.request.buildrequestid;
+    if (settled) return;
     const requeue = () =>
       this.settle(`re-queueing request ${brid}`, () =>
         this.data.buildsets.unclaim([brid], this.masterid),
