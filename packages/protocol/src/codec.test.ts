@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, encodeValue, type Frame } from './codec.js';
+import { asPlainNumberList, decodeFrame, encodeFrame, encodeValue, type Frame } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { loadGoldenFixtures } from './fixtures.js';
 
@@ -110,5 +110,31 @@ describe('decodeFrame', () => {
     expect(decodeFrame(encodeValue({ op: 'print', seq_number: 3, message: 'hi', x: [1] }))).toEqual(
       { op: 'print', seq_number: 3, message: 'hi', x: [1] },
     );
+  });
+});
+
+describe('asPlainNumberList', () => {
+  it('encodes a marked list of offsets and timestamps to the same bytes as an unmarked one', () => {
+    const chunk = (): [string, number[], number[]] => [
+      'a\nbc\n\n',
+      [1, 4, 5],
+      [1_700_000_000.25, 1_700_000_000, 0.5],
+    ];
+    const plain = chunk();
+    const marked = chunk();
+    asPlainNumberList(marked[1]);
+    expect(asPlainNumberList(marked[2])).toBe(marked[2]);
+    const frame = (value: unknown): Frame => ({
+      op: 'update',
+      seq_number: 1,
+      args: [['stdout', value]],
+    });
+    expect(encodeFrame(frame(marked))).toEqual(encodeFrame(frame(plain)));
+    expect(decodeFrame(encodeFrame(frame(marked))).args).toEqual([['stdout', plain]]);
+  });
+
+  it('leaves unmarked lists normalized (a large integer is still sent as a 64-bit int)', () => {
+    const bytes = encodeValue([2 ** 40]);
+    expect(bytes[1]).toBe(0xd3); // int64, not float64 (0xcb)
   });
 });

@@ -78,6 +78,22 @@ function normalizeNumber(value: number): number | bigint {
   return value;
 }
 
+/**
+ * Lists of numbers the caller vouches for: every item is a non-integral number or an integer
+ * within the 32-bit range, so normalizing would change nothing (the worker's line offsets
+ * and timestamps, ~2.5 million numbers per 100 MB of 80-byte lines). Encoded as they are.
+ */
+const plainNumberLists = new WeakSet<readonly number[]>();
+
+/**
+ * Marks `list` (and returns it) as holding only numbers that encode as they are: non-integral
+ * ones and integers from -2^31 to 2^32 - 1. The caller must not break that afterwards.
+ */
+export function asPlainNumberList<T extends readonly number[]>(list: T): T {
+  plainNumberLists.add(list);
+  return list;
+}
+
 function normalizeForEncoding(value: unknown, path: string): unknown {
   switch (typeof value) {
     case 'string':
@@ -98,6 +114,7 @@ function normalizeForEncoding(value: unknown, path: string): unknown {
   if (Buffer.isBuffer(value)) return value;
   if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.length);
   if (Array.isArray(value)) {
+    if (plainNumberLists.has(value)) return value;
     // Hot path (update frames carry long lists of line offsets and timestamps): primitives
     // are handled inline, so a path string is only built for nested values.
     // The array is copied only from its first changed item: lists of small numbers and

@@ -3,7 +3,7 @@
  * request/response peer, message types, worker settings, command names and update helpers.
  * Imports nothing else of Yardmaster's.
  */
-export { decodeFrame, encodeFrame, encodeValue, type Frame } from './codec.js';
+export { asPlainNumberList, decodeFrame, encodeFrame, encodeValue, type Frame } from './codec.js';
 export {
   ConnectionClosedError,
   ProtocolError,

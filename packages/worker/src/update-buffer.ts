@@ -17,7 +17,7 @@
  * Invariants: the timer is armed iff entries are pending; entries leave in the order they were
  *   appended; after `close()` nothing is buffered or sent.
  */
-import type { LogChunk, UpdateEntry } from '@yardmaster/protocol';
+import { asPlainNumberList, type LogChunk, type UpdateEntry } from '@yardmaster/protocol';
 
 /** Default upper bound on how long output waits in the buffer. */
 export const LIVE_FLUSH_MS = 25;
@@ -76,7 +76,7 @@ export class UpdateBuffer {
       return;
     }
     for (const piece of splitChunk(chunkOf.chunk, this.#bufferSize)) {
-      this.#send([chunkOf.rebuild(piece)]);
+      this.#send(markNumberLists([chunkOf.rebuild(piece)]));
     }
   }
 
@@ -88,7 +88,7 @@ export class UpdateBuffer {
     const entries = this.#entries;
     this.#entries = [];
     this.#size = 0;
-    this.#send(entries);
+    this.#send(markNumberLists(entries));
   }
 
   /** Drop pending entries and the timer; later calls do nothing. */
@@ -142,6 +142,22 @@ export class UpdateBuffer {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+/**
+ * Marks the offset and timestamp lists of the log chunks in `entries` as plain numbers for the
+ * codec, which then encodes them without checking every item: offsets are string indices and
+ * timestamps epoch seconds (the line splitter's clock), all within what encodes as is.
+ */
+function markNumberLists(entries: UpdateEntry[]): UpdateEntry[] {
+  for (const entry of entries) {
+    const chunk = logChunkOf(entry)?.chunk;
+    if (chunk) {
+      asPlainNumberList(chunk[1]);
+      asPlainNumberList(chunk[2]);
+    }
+  }
+  return entries;
 }
 
 function entrySize(entry: UpdateEntry): number {
