@@ -60,6 +60,21 @@ describe('LogWriter (SQLite)', () => {
     expect(await data.logs.contents(logid, 4, 5)).toBe('othree\nofour\n');
   });
 
+  it('stores large appends (compressed off the event loop) in order', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    const writer = new LogWriter(data, logid, 'stdio', 's', { flushBytes: 64 * 1024 });
+    const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'y'.repeat(i % 70)}\n`);
+    for (let i = 0; i < lines.length; i += 1000)
+      writer.addStdout(lines.slice(i, i + 1000).join(''));
+    await writer.finish();
+    const chunks = await handle.db.selectFrom('logchunks').selectAll().execute();
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.every((chunk) => chunk.compressed === 1)).toBe(true);
+    expect(await data.logs.get(logid)).toMatchObject({ num_lines: 20_000, complete: true });
+    expect(await data.logs.contents(logid)).toBe(lines.map((line) => `o${line}`).join(''));
+    expect(await data.logs.contents(logid, 12_345, 12_345)).toBe(`o${lines[12_345] ?? ''}`);
+  });
+
   it('counts the lines of redacted text and of text logs', async () => {
     const stdio = await data.logs.add(stepid, 'stdio', 's');
     const redacting = new LogWriter(data, stdio, 'stdio', 's', {
