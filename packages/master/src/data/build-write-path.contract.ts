@@ -338,6 +338,50 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       });
     });
 
+    it("starts a step with the previous step's end and the build's new state in one write", async () => {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      const { buildid } = await data.builds.add({
+        builderid: b,
+        buildrequestid: brid!,
+        workerid: null,
+        masterid: m,
+        state: 'starting',
+      });
+      const first = await data.steps.addStarted(buildid, {
+        number: 0,
+        name: 'worker_preparation',
+        state: 'preparing worker',
+      });
+      now += 2_000;
+      events.length = 0;
+      const second = await data.steps.addStarted(
+        buildid,
+        { number: 1, name: 'shell', state: 'running' },
+        {
+          stepid: first.stepid,
+          results: Results.SUCCESS,
+          state: 'worker ready',
+          build: { buildid, state: 'building' },
+        },
+      );
+      expect(second).toMatchObject({ number: 1, name: 'shell', buildid, complete: false });
+      expect(await data.steps.get(first.stepid)).toMatchObject({
+        complete: true,
+        results: Results.SUCCESS,
+        state_string: 'worker ready',
+        complete_at: Math.floor(now / 1000),
+      });
+      expect((await data.builds.get(buildid))?.state_string).toBe('building');
+      expect(events.map((e) => e.key)).toEqual([
+        `steps/${first.stepid}/finished`,
+        `builds/${buildid}/update`,
+        `steps/${second.stepid}/new`,
+        `steps/${second.stepid}/started`,
+      ]);
+    });
+
     it('appends from the line count its writer gives and stores the last lines with the completion', async () => {
       const m = await data.masters.register('m');
       const b = await data.builders.ensure('b', null, []);

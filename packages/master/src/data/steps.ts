@@ -41,6 +41,15 @@ export const STEP_COLLECTION: CollectionDef = {
   },
 };
 
+/** A step's end written with the next step's start (`addStarted`). */
+export interface StepEnding {
+  stepid: number;
+  results: Result;
+  state: string;
+  /** The build's new state, written with it (step 0: "building"). */
+  build?: { buildid: number; state: string };
+}
+
 type StepRow = {
   id: number;
   number: number;
@@ -113,10 +122,20 @@ export class StepsData {
    * numbers its steps and makes names unique itself (it is their only writer), so no
    * read is needed. Publishes `new` (as before the start) and `started`.
    */
+  /**
+   * Adds a step already started. With `ending`, the previous step's end (and the build's
+   * new state) is written in the same statement on PostgreSQL (data-modifying CTEs; one
+   * round trip instead of two), before it on SQLite.
+   */
   async addStarted(
     buildid: number,
     step: { number: number; name: string; state: string },
+    ending?: StepEnding,
   ): Promise<StepEntity> {
+    if (ending && isPostgres(this.ctx.db)) return this.endAndAdd(buildid, step, ending);
+    if (ending) {
+      await this.finish(ending.stepid, ending.results, ending.state, false, [], ending.build);
+    }
     const row = await this.ctx.db
       .insertInto('steps')
       .values({
@@ -131,6 +150,36 @@ export class StepsData {
       .returningAll()
       .executeTakeFirstOrThrow();
     const started = toStep(row);
+    this.publish({ ...started, started_at: null, state_string: 'pending' }, 'new');
+    this.publish(started, 'started');
+    return started;
+  }
+
+  private async endAndAdd(
+    buildid: number,
+    step: { number: number; name: string; state: string },
+    ending: StepEnding,
+  ): Promise<StepEntity> {
+    const now = this.ctx.now();
+    const buildCte = ending.build
+      ? sql`b as (update builds set state_string = ${ending.build.state}
+          where id = ${ending.build.buildid} returning *),`
+      : sql``;
+    const result = await sql<{ ended: StepRow | null; added: StepRow; build: BuildRow | null }>`
+      with ${buildCte} e as (update steps set complete_at = ${now}, results = ${ending.results},
+          state_string = ${ending.state}, hidden = 0 where id = ${ending.stepid} returning *),
+        n as (insert into steps (number, name, buildid, started_at, state_string, urls, hidden)
+          values (${step.number}, ${step.name}, ${buildid}, ${now}, ${step.state}, '[]', 0)
+          returning *)
+      select (select row_to_json(e) from e) as ended, (select row_to_json(n) from n) as added,
+        ${ending.build ? sql`(select row_to_json(b) from b)` : sql`null`} as build`.execute(
+      this.ctx.db,
+    );
+    const first = result.rows[0];
+    if (!first?.added) throw new Error(`adding step ${step.name} to build ${buildid} failed`);
+    if (first.ended) this.publish(toStep(first.ended), 'finished');
+    if (first.build) new BuildsData(this.ctx).publish(toBuild(first.build), 'update');
+    const started = toStep(first.added);
     this.publish({ ...started, started_at: null, state_string: 'pending' }, 'new');
     this.publish(started, 'started');
     return started;

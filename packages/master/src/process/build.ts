@@ -25,6 +25,7 @@ import { stepOutcome } from '../steps/build-step.js';
 import type { BuilderRuntime } from './builder-runtime.js';
 import { LogWriter } from './log-writer.js';
 import type { LogTail } from '../data/logs.js';
+import type { StepEnding } from '../data/steps.js';
 import { RemoteCommand, WorkerLostError, type RemoteCommandResult } from './remote-command.js';
 import { isTransientDatabaseError } from '../data/transient.js';
 import {
@@ -115,6 +116,8 @@ export class Build {
    * the request in the same write when the build does not go back to the queue.
    */
   private endWriter: ((results: Result, state: string) => Promise<void>) | null = null;
+  /** Step 0's end, held back to be written with the first step's start. */
+  private pendingStepEnd: StepEnding | undefined;
 
   onEnd(writer: (results: Result, state: string) => Promise<void>): void {
     this.endWriter = writer;
@@ -185,6 +188,7 @@ export class Build {
     }
     unwatch();
     try {
+      await this.flushStepEnd();
       await this.storeChangedProperties();
       const stored = this.redactor.redact(state);
       if (this.endWriter) await this.endWriter(this.results, stored);
@@ -348,19 +352,30 @@ export class Build {
       await data.steps.finish(step.stepid, Results.CANCELLED, 'cancelled while acquiring locks');
       return false;
     }
-    // Step 0's end and the build's "building" are one write.
-    await data.steps.finish(
-      step.stepid,
-      Results.SUCCESS,
-      `worker ${this.workerName} ready`,
+    // Step 0's end and the build's "building" are written with the first step's start
+    // (one statement on PostgreSQL), or by `flushStepEnd` when no step starts.
+    this.pendingStepEnd = {
+      stepid: step.stepid,
+      results: Results.SUCCESS,
+      state: `worker ${this.workerName} ready`,
+      build: { buildid: this.buildid, state: 'building' },
+    };
+    return true;
+  }
+
+  /** Writes step 0's end if no step took it with its start (stopped, no steps, an error). */
+  private async flushStepEnd(): Promise<void> {
+    const ending = this.pendingStepEnd;
+    if (!ending) return;
+    this.pendingStepEnd = undefined;
+    await this.deps.data.steps.finish(
+      ending.stepid,
+      ending.results,
+      ending.state,
       false,
       [],
-      {
-        buildid: this.buildid,
-        state: 'building',
-      },
+      ending.build,
     );
-    return true;
   }
 
   private async runSteps(): Promise<void> {
@@ -385,10 +400,13 @@ export class Build {
   private async runStep(step: BuildStep): Promise<Result> {
     const { data } = this.deps;
     const redact = (text: string) => this.redactor.redact(text);
-    const row = await data.steps.addStarted(this.buildid, {
-      ...this.nextStep(step.name),
-      state: redact(step.describe(false)),
-    });
+    const ending = this.pendingStepEnd;
+    this.pendingStepEnd = undefined;
+    const row = await data.steps.addStarted(
+      this.buildid,
+      { ...this.nextStep(step.name), state: redact(step.describe(false)) },
+      ending,
+    );
     const logs: LogWriter[] = [];
     const runtime = this.runtimeFor(row.stepid, logs);
     const locks = this.services.locks.resolve(step.locks, this.workerName);
