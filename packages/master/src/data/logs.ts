@@ -106,18 +106,27 @@ const COMPRESS_OFF_THREAD_FROM_BYTES = 64 * 1024;
  * so the event loop goes on decoding the worker's next frames meanwhile (with 1 MiB frames at
  * 100 MB/s, gzip is about a third of the master's work on a log).
  */
-async function encodeChunkAsync(text: string, knownLines?: number): Promise<EncodedChunk> {
-  let lines = knownLines ?? countNewlines(text);
-  if (!text.endsWith('\n')) {
-    text += '\n';
+async function encodeChunkAsync(text: string | Buffer, knownLines?: number): Promise<EncodedChunk> {
+  if (typeof text === 'string') text = Buffer.from(text, 'utf8');
+  let lines = knownLines ?? countNewlineBytes(text);
+  let raw = text;
+  if (raw[raw.length - 1] !== 0x0a) {
+    raw = Buffer.concat([raw, NEWLINE]);
     lines++;
   }
-  const raw = Buffer.from(text, 'utf8');
   if (raw.length < COMPRESS_OFF_THREAD_FROM_BYTES) {
     const compressed = raw.length >= COMPRESS_FROM_BYTES;
     return { content: compressed ? gzipSync(raw, { level: 1 }) : raw, compressed, lines };
   }
   return { content: await gzip(raw, { level: 1 }), compressed: true, lines };
+}
+
+const NEWLINE = Buffer.from('\n');
+
+function countNewlineBytes(bytes: Buffer): number {
+  let lines = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) lines++;
+  return lines;
 }
 
 function countNewlines(text: string): number {
@@ -148,9 +157,14 @@ export class LogsData {
    * Appends whole lines (each ending in '\n'); returns the new line count. The log's one
    * writer may pass `firstLine` (the count it already wrote): then nothing is read first,
    * and on PostgreSQL the chunk and the count are one statement. `lines`, when given, is
-   * the number of lines in `text`.
+   * the number of lines in `text`, which may be given as UTF-8 bytes.
    */
-  async append(logid: number, text: string, firstLine?: number, lines?: number): Promise<number> {
+  async append(
+    logid: number,
+    text: string | Buffer,
+    firstLine?: number,
+    lines?: number,
+  ): Promise<number> {
     if (text.length === 0) return (await this.get(logid))?.num_lines ?? 0;
     const chunk = await encodeChunkAsync(text, lines);
     const first =

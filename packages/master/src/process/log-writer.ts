@@ -19,7 +19,8 @@ const DEFAULT_FLUSH_MS = 100;
 const DEFAULT_FLUSH_BYTES = 256 * 1024;
 
 export class LogWriter {
-  private pending: string[] = [];
+  /** Whole lines as stored (UTF-8, stream-prefixed for stdio logs). */
+  private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Lines in `pending` (each chunk ends with '\n'). */
   private pendingLines = 0;
@@ -72,14 +73,25 @@ export class LogWriter {
   private pushLines(stream: Stream, whole: string): void {
     let text = this.options.redact ? this.options.redact(whole) : whole;
     if (!text.endsWith('\n')) text += '\n';
-    // `text` ends with '\n': prefix every line with its stream, in one native pass without a
-    // string per line (replaceAll: ~0.8 ms per MB of 80-byte lines, split/join ~1.8 ms).
-    // One prefix character per line: the length added is the line count.
-    const chunk =
-      this.type === 's' ? `${stream}${text.slice(0, -1).replaceAll('\n', `\n${stream}`)}\n` : text;
+    let chunk: Buffer;
+    if (this.type === 's') {
+      // `text` ends with '\n': every line gets its stream in front. replaceAll puts the
+      // stream after every '\n' in one native pass (no string per line; the length added is
+      // the line count); the bytes are then shifted by one to move the last line's stream to
+      // the front. ~1.9 ms per MB of 80-byte lines, against ~4.4 ms for the string
+      // `${stream}${text.slice(0, -1).replaceAll(…)}\n` (a rope flattened twice).
+      const shifted = text.replaceAll('\n', `\n${stream}`);
+      this.pendingLines += shifted.length - text.length;
+      const bytes = Buffer.from(shifted, 'utf8');
+      chunk = Buffer.allocUnsafe(bytes.length);
+      chunk[0] = stream.charCodeAt(0);
+      bytes.copy(chunk, 1, 0, bytes.length - 1);
+    } else {
+      chunk = Buffer.from(text, 'utf8');
+      this.pendingLines += lineCount(text);
+    }
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    this.pendingLines += this.type === 's' ? chunk.length - text.length : lineCount(text);
     if (this.pendingBytes >= (this.options.flushBytes ?? DEFAULT_FLUSH_BYTES)) {
       void this.flush();
     } else if (!this.timer) {
@@ -94,7 +106,8 @@ export class LogWriter {
       this.timer = null;
     }
     if (this.pending.length > 0) {
-      const text = this.pending.join('');
+      const [only] = this.pending;
+      const text = only && this.pending.length === 1 ? only : Buffer.concat(this.pending);
       const lines = this.pendingLines;
       this.pending = [];
       this.pendingBytes = 0;
@@ -140,7 +153,7 @@ export class LogWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const text = this.pending.join('');
+    const text = Buffer.concat(this.pending).toString('utf8');
     const lines = this.pendingLines;
     this.pending = [];
     this.pendingBytes = 0;
