@@ -81,9 +81,15 @@ describe('LogWriter (SQLite)', () => {
       redact: (text) => text.replaceAll('secret', '<hidden>'),
     });
     redacting.addStdout('a secret\nb\n');
+    redacting.addStderr('é😀\n');
     const tail = await redacting.drain();
-    expect(tail).toEqual({ logid: stdio, text: 'oa <hidden>\nob\n', firstLine: 0, lines: 2 });
-    expect(redacting.numLines).toBe(2);
+    expect(tail).toEqual({
+      logid: stdio,
+      text: 'oa <hidden>\nob\neé😀\n',
+      firstLine: 0,
+      lines: 3,
+    });
+    expect(redacting.numLines).toBe(3);
 
     const text = await data.logs.add(stepid, 'out.log', 't');
     const plain = new LogWriter(data, text, 'out.log', 't', { flushBytes: 4 });
