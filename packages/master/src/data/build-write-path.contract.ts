@@ -130,6 +130,40 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       },
     );
 
+    it('publishes a new buildset and its requests as stored, from the rows its inserts returned', async () => {
+      const b1 = await data.builders.ensure('b1', null, []);
+      const b2 = await data.builders.ensure('b2', null, []);
+      const first = await data.buildsets.add({
+        reason: 'force',
+        sourcestamps: [
+          { branch: 'main', revision: 'abc' },
+          { branch: 'dev', codebase: 'lib' },
+        ],
+        properties: { p: [1, 'Force'] },
+        builderids: [b1, b2],
+        priority: 3,
+      });
+      const stamps = await data.buildsets.sourcestamps(first.buildsetid);
+      const again = await data.buildsets.add({
+        reason: 'rebuild',
+        sourcestamps: [{ ssid: stamps[1]!.ssid }],
+        properties: {},
+        builderids: [b1],
+      });
+      for (const { buildsetid, brids } of [first, again]) {
+        const message = (key: string) => events.find((e) => e.key === key)?.message;
+        expect(message(`buildsets/${buildsetid}/new`)).toEqual(
+          await data.buildsets.get(buildsetid),
+        );
+        for (const brid of Object.values(brids)) {
+          expect(message(`buildrequests/${brid}/new`)).toEqual(
+            await data.buildsets.getRequest(brid),
+          );
+        }
+      }
+      expect(stamps.map((ss) => ss.branch)).toEqual(['main', 'dev']);
+    });
+
     it('completes a buildset with its only request, and several requests of one buildset in one call', async () => {
       const m = await data.masters.register('m');
       const b1 = await data.builders.ensure('b1', null, []);

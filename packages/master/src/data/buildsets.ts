@@ -254,10 +254,14 @@ export class BuildsetsData {
           parent_buildid: input.parentBuildid ?? null,
           parent_relationship: input.parentRelationship ?? null,
         })
-        .returning('id')
+        .returningAll()
         .executeTakeFirstOrThrow();
+      // The rows written come back from their inserts: the events need no read after.
+      const stamps: SourcestampRow[] = [];
+      let reusedStamps = false;
       for (const ss of input.sourcestamps) {
         if (ss.ssid !== undefined) {
+          reusedStamps = true;
           await trx
             .insertInto('buildset_sourcestamps')
             .values({ buildsetid: bs.id, sourcestampid: ss.ssid })
@@ -274,8 +278,9 @@ export class BuildsetsData {
             codebase: ss.codebase ?? '',
             created_at: now,
           })
-          .returning('id')
+          .returningAll()
           .executeTakeFirstOrThrow();
+        stamps.push(row);
         await trx
           .insertInto('buildset_sourcestamps')
           .values({ buildsetid: bs.id, sourcestampid: row.id })
@@ -295,6 +300,7 @@ export class BuildsetsData {
           .execute();
       }
       const brids: Record<number, number> = {};
+      const requests: BuildRequestRow[] = [];
       for (const builderid of input.builderids) {
         const br = await trx
           .insertInto('buildrequests')
@@ -306,9 +312,10 @@ export class BuildsetsData {
             submitted_at: now,
             waited_for: input.waitedFor === true ? 1 : 0,
           })
-          .returning('id')
+          .returningAll()
           .executeTakeFirstOrThrow();
         brids[builderid] = br.id;
+        requests.push(br);
       }
       if (options.state) await compareAndSetIn(trx, options.state);
       const flush = options.flushClassified;
@@ -323,15 +330,17 @@ export class BuildsetsData {
           throw new StateConflictError(flush.objectid, 'scheduler_changes');
         }
       }
-      return { buildsetid: bs.id, brids };
+      return { buildsetid: bs.id, brids, bs, stamps, reusedStamps, requests };
     });
+    const stamps = result.reusedStamps
+      ? await this.sourcestamps(result.buildsetid)
+      : result.stamps.sort((a, b) => a.id - b.id).map(toSourcestamp);
     this.ctx.bus.publish(
       ['buildsets', String(result.buildsetid), 'new'],
-      await this.get(result.buildsetid),
+      toBuildset(result.bs, stamps),
     );
-    for (const brid of Object.values(result.brids))
-      this.publishRequest(await this.getRequest(brid), 'new');
-    return result;
+    for (const row of result.requests) this.publishRequest(toBuildRequest(row), 'new');
+    return { buildsetid: result.buildsetid, brids: result.brids };
   }
 
   async get(bsid: number): Promise<BuildsetEntity | undefined> {
