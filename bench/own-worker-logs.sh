@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Log ingest with Yardmaster's own TypeScript worker instead of buildbot-worker: the same
 # master config (bench/peer/master.config.ts) and the harness's client, one `logs` build per
-# line length, plus ideal-log.mjs (a master that only counts bytes) driving our worker, which
-# is that worker's own ceiling. Prints RESULT lines (proto column: own-worker) on stdout.
+# line length after a 2 MB warm-up logs build (discarded; decision 0016), plus ideal-log.mjs
+# (a master that only counts bytes) driving our worker, which is that worker's own ceiling.
+# Prints RESULT lines (proto column: own-worker) on stdout.
 #
 #   bench/own-worker-logs.sh SCRATCH     SCRATCH as set up by the harness's setup.sh
 #                                        (peer-bench.sh runs this at its end)
