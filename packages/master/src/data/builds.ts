@@ -1,4 +1,11 @@
-/** Builds and their properties. Build numbers count per builder from 1. */
+/**
+ * Builds and their properties. Build numbers count per builder from 1.
+ *
+ * State: the builds this instance is numbering, per builder. A master starts the builds
+ * of one claim pass together; numbered at the same moment they would all compute the same
+ * `max(number) + 1` and all but one clash and retry, so this instance numbers one build
+ * of a builder at a time (other masters may still clash, and retry).
+ */
 import { sql } from 'kysely';
 import type { DataContext } from './context.js';
 import { parseJson, toSeconds } from './context.js';
@@ -75,6 +82,9 @@ export function toBuild(r: BuildRow): BuildEntity {
 }
 
 export class BuildsData {
+  /** Builder id → the end of its queue of `add`s in this instance. */
+  private readonly numbering = new Map<number, Promise<unknown>>();
+
   constructor(private readonly ctx: DataContext) {}
 
   /**
@@ -83,6 +93,26 @@ export class BuildsData {
    * the same moment collide on the unique (builderid, number): the loser tries again.
    */
   async add(input: {
+    builderid: number;
+    buildrequestid: number;
+    workerid: number | null;
+    masterid: number;
+    state: string;
+  }): Promise<{ buildid: number; number: number }> {
+    const previous = this.numbering.get(input.builderid) ?? Promise.resolve();
+    const added = previous.then(
+      () => this.insertNumbered(input),
+      () => this.insertNumbered(input),
+    );
+    const tail = added.catch(() => undefined);
+    this.numbering.set(input.builderid, tail);
+    void tail.then(() => {
+      if (this.numbering.get(input.builderid) === tail) this.numbering.delete(input.builderid);
+    });
+    return added;
+  }
+
+  private async insertNumbered(input: {
     builderid: number;
     buildrequestid: number;
     workerid: number | null;
