@@ -82,6 +82,23 @@ function dateMs(value: unknown): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
+/** "Name <email>" of a push payload's author or committer object. */
+function person(who: Json): string {
+  return `${text(who.name)} <${text(who.email)}>`;
+}
+
+/** What GitHub's and GitLab's push payloads say alike of one commit. */
+function pushedCommit(commit: Json) {
+  return {
+    author: person(object(commit.author)),
+    files: ['added', 'modified', 'removed'].flatMap((kind) => list(commit[kind]).map(text)),
+    comments: text(commit.message),
+    revision: text(commit.id),
+    whenTimestamp: dateMs(commit.timestamp),
+    revlink: text(commit.url) || null,
+  };
+}
+
 // ---------------------------------------------------------------------------------------
 // base: form fields or JSON, as `buildbot sendchange` and Buildbot's base hook send them
 // ---------------------------------------------------------------------------------------
@@ -202,17 +219,10 @@ export function githubChanges(request: HookRequest, config: GitHubHookConfig): C
       if (skipped(text(headCommit.message), config.skips)) return [];
       const commits = payload.created === true ? [headCommit] : list(payload.commits).map(object);
       return commits.map((commit): ChangeInput => {
-        const author = object(commit.author);
-        const committer = object(commit.committer);
         return {
-          author: `${text(author.name)} <${text(author.email)}>`,
-          committer: `${text(committer.name)} <${text(committer.email)}>`,
-          files: ['added', 'modified', 'removed'].flatMap((kind) => list(commit[kind]).map(text)),
-          comments: text(commit.message),
-          revision: text(commit.id),
-          whenTimestamp: dateMs(commit.timestamp),
+          ...pushedCommit(commit),
+          committer: person(object(commit.committer)),
           branch: match[2] ?? '',
-          revlink: text(commit.url) || null,
           repository: text(repository.html_url),
           project: text(repository.full_name),
           category: match[1] === 'tags' ? 'tag' : null,
@@ -289,15 +299,9 @@ export function gitlabChanges(request: HookRequest, config: GitLabHookConfig): C
       .map(object)
       .filter((commit) => commit.distinct !== false)
       .map((commit): ChangeInput => {
-        const author = object(commit.author);
         return {
-          author: `${text(author.name)} <${text(author.email)}>`,
-          files: ['added', 'modified', 'removed'].flatMap((kind) => list(commit[kind]).map(text)),
-          comments: text(commit.message),
-          revision: text(commit.id),
-          whenTimestamp: dateMs(commit.timestamp),
+          ...pushedCommit(commit),
           branch: match[2] ?? '',
-          revlink: text(commit.url) || null,
           repository: text(repository.url),
           project: text(repository.name),
           category: event,
