@@ -28,6 +28,7 @@ import { registerMetricsRoute } from './metrics.js';
 import { registerStaticUi } from './static-ui.js';
 import { registerWorkerControlRoutes } from './worker-control-routes.js';
 import { registerChangeHookRoutes } from '../changes/change-hook-routes.js';
+import { lazySchemaController } from './schema-compilers.js';
 
 export interface ApiServerOptions {
   data: DataApi;
@@ -54,6 +55,7 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
+    schemaController: lazySchemaController,
   });
 
   app.setErrorHandler((error, request, reply) => {
