@@ -1,7 +1,13 @@
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { decodeFrame, encodeFrame } from '@yardmaster/protocol';
+import { waitFor } from '@yardmaster/testkit';
+import { createLogger } from '../logger.js';
 import {
   DEFAULT_WORKER_SETTINGS,
   OWN_WORKER_BUFFER_SIZE,
+  WorkerConnection,
   workerSettingsFor,
 } from './worker-connection.js';
 
@@ -15,5 +21,50 @@ describe('workerSettingsFor', () => {
       buffer_size: OWN_WORKER_BUFFER_SIZE,
     });
     expect(OWN_WORKER_BUFFER_SIZE).toBeGreaterThan(65536);
+  });
+});
+
+describe('WorkerConnection.startCommand', () => {
+  it('sends an unsolicited pong once the worker accepted the command (its ACK leaves at once)', async () => {
+    const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const accepted = new Promise<WebSocket>((resolve) => server.once('connection', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${port}`);
+    const events: string[] = [];
+    client.on('pong', () => events.push('pong'));
+    client.on('message', (data: Buffer) => {
+      const frame = decodeFrame(data);
+      events.push(String(frame.op));
+      // The worker's side: accept every request.
+      client.send(encodeFrame({ op: 'response', seq_number: frame.seq_number, result: null }));
+    });
+    const connection = new WorkerConnection(
+      await accepted,
+      'w1',
+      '127.0.0.1',
+      createLogger({ level: 'silent' }),
+    );
+    try {
+      await connection.ping();
+      await connection.startCommand(
+        '1',
+        'b',
+        'shell',
+        { command: ['true'] },
+        {
+          update: () => undefined,
+          complete: () => undefined,
+          lost: () => undefined,
+        },
+      );
+      await waitFor(() => events.includes('pong'));
+      // Only after start_command: a ping's answer is followed by the master's next request.
+      expect(events).toEqual(['print', 'start_command', 'pong']);
+    } finally {
+      connection.close();
+      client.terminate();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -155,6 +155,19 @@ export class WorkerConnection {
       command_name: commandName,
       args,
     });
+    this.acknowledgeNow();
+  }
+
+  /**
+   * Sends an empty unsolicited WebSocket pong (RFC 6455 §5.5.3: no answer expected), so
+   * the TCP ACK of what the worker just sent leaves now instead of with the kernel's
+   * delayed ACK, up to 40 ms later. buildbot-worker's socket keeps Nagle on (autobahn
+   * asks for TCP_NODELAY before it has read the setting), so its next small frame (a
+   * short command's update and `complete`) would wait for that ACK: 50 ms for `true`
+   * instead of 15 (decision 0019). Our own worker ignores the pong.
+   */
+  private acknowledgeNow(): void {
+    if (!this.closed) this.socket.pong();
   }
 
   forgetCommand(commandId: string): void {
