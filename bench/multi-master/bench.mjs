@@ -64,6 +64,48 @@ function cpuMs(pid) {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
+/**
+ * CPU (utime + stime, and that of reaped children) in ms of every process under `rootPid`
+ * whose command name is `comm`: PostgreSQL's postmaster and backends (exited backends count
+ * through the postmaster's children times).
+ */
+function treeCpuMs(rootPid, comm) {
+  const children = new Map();
+  const stats = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let text;
+    try {
+      text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    stats.set(Number(entry), { name, fields });
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(entry));
+  }
+  let total = 0;
+  const visit = (pid) => {
+    const stat = stats.get(pid);
+    if (stat?.name === comm) {
+      const f = stat.fields;
+      total += (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10;
+    }
+    for (const child of children.get(pid) ?? []) visit(child);
+  };
+  visit(rootPid);
+  return total;
+}
+
+/** This process's own CPU in ms: the simulated workers, the seeding and the polling. */
+function selfCpuMs() {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
 function pct(values, p) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -187,13 +229,37 @@ async function seed(url, builder, count) {
   );
 }
 
+/** Server time (planning + execution) per build by statement shape, from pg_stat_statements. */
+async function printServerTime(url, builds) {
+  const rows = await query(
+    url,
+    `select calls, total_plan_time + total_exec_time as ms, total_plan_time as plan_ms, query
+       from pg_stat_statements where dbid = (select oid from pg_database where datname = current_database())
+       order by total_plan_time + total_exec_time desc limit 15`,
+  );
+  const all = rows.reduce((sum, r) => sum + Number(r.ms), 0);
+  console.log(`PostgreSQL time per build (top shapes: ${(all / builds).toFixed(3)} ms in all):`);
+  for (const r of rows) {
+    const perBuild = (Number(r.ms) / builds).toFixed(3);
+    const plan = (Number(r.plan_ms) / builds).toFixed(3);
+    const shape = r.query.replace(/\s+/g, ' ');
+    console.log(
+      `  ${perBuild} ms (plan ${plan}), ${(Number(r.calls) / builds).toFixed(2)} calls  ${shape.slice(0, 150)}`,
+    );
+  }
+}
+
 async function claimsPerSecond(server, masterCount, env = {}) {
   const url = await server.createDatabase(`claims_${masterCount}_${Date.now()}`);
+  if (PG_STATEMENTS) await query(url, 'create extension if not exists pg_stat_statements');
   const masters = await startMasters(url, masterCount, [], env);
   await seed(url, 'fast', REQUESTS);
+  if (PG_STATEMENTS) await query(url, 'select pg_stat_statements_reset()');
   const seeded = Date.now();
   const sqlBefore = await Promise.all(masters.map((m) => sqlStats(m, seeded)));
   const cpuBefore = masters.map((m) => cpuMs(m.proc.pid));
+  const pgBefore = treeCpuMs(process.pid, 'postgres');
+  const selfBefore = selfCpuMs();
   const addresses = masters.map((m) => `127.0.0.1:${m.workerPort}`);
   const workers = Array.from({ length: WORKERS }, (_, i) =>
     startFastWorker({
@@ -213,6 +279,8 @@ async function claimsPerSecond(server, masterCount, env = {}) {
     },
   );
   const cpu = masters.reduce((sum, m, i) => sum + cpuMs(m.proc.pid) - cpuBefore[i], 0);
+  const pgCpu = treeCpuMs(process.pid, 'postgres') - pgBefore;
+  const selfCpu = selfCpuMs() - selfBefore;
   const done = Date.now();
   const sql = perBuild(
     sqlBefore,
@@ -223,6 +291,7 @@ async function claimsPerSecond(server, masterCount, env = {}) {
     console.log(`statements per build, ${masterCount} master(s):`);
     for (const [n, shape] of sql.shapes) console.log(`  ${String(n).padStart(6)}  ${shape}`);
   }
+  if (PG_STATEMENTS) await printServerTime(url, REQUESTS);
   const [span] = await query(
     url,
     'select min(claimed_at) as first, max(complete_at) as last from buildrequests',
@@ -247,6 +316,12 @@ async function claimsPerSecond(server, masterCount, env = {}) {
     doubleClaims: Number(doubles.n),
     buildsPerMaster: perMaster.map((r) => Number(r.n)),
     masterCpuMsPerBuild: Number((cpu / REQUESTS).toFixed(2)),
+    // Where the machine's CPU went per build: PostgreSQL's server processes, and this
+    // process (the 20 simulated workers answering at once, plus the polling above).
+    postgresCpuMsPerBuild: Number((pgCpu / REQUESTS).toFixed(2)),
+    workersCpuMsPerBuild: Number((selfCpu / REQUESTS).toFixed(2)),
+    // On this machine's cores, how many such builds per second the CPU allows at best.
+    cpuCeilingPerSecond: Math.round((os.cpus().length * 1000 * REQUESTS) / (cpu + pgCpu + selfCpu)),
     statementsPerBuild: sql.statements,
     transactionsPerBuild: sql.transactions,
   };
@@ -335,7 +410,14 @@ async function requeueAfterKill(server) {
   return { requeuedMs, expiryMs: 15_000 };
 }
 
-const server = await startPostgres();
+// BENCH_PG_STATEMENTS=1: PostgreSQL's own time per statement shape (pg_stat_statements,
+// planning included) for each claims run: where the server's CPU per build goes.
+const PG_STATEMENTS = Boolean(process.env.BENCH_PG_STATEMENTS);
+const server = await startPostgres(
+  PG_STATEMENTS
+    ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track_planning': 'on' }
+    : {},
+);
 const results = {
   loadBefore: os
     .loadavg()

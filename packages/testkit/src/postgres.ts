@@ -62,7 +62,13 @@ async function query(url: string, text: string): Promise<void> {
   }
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * Starts a private PostgreSQL server. `settings` are extra `-c name=value` server settings
+ * (benchmarks load `pg_stat_statements` this way).
+ */
+export async function startPostgres(
+  settings: Readonly<Record<string, string>> = {},
+): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const base = await makeTempDir('ym-postgres-');
   const dataDir = path.join(base, 'data');
@@ -110,6 +116,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       'max_connections=300',
       '-c',
       'shared_buffers=64MB',
+      ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
     ]);
     proc = spawnProcess(cmd, args, { name: 'postgres', stopGraceMs: 10_000 });
     const started = proc;

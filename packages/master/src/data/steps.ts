@@ -1,5 +1,6 @@
 /** Steps of a build, numbered from 0 in the order they are added. */
 import { sql } from 'kysely';
+import { PREPARED } from '../db/prepared-statements.js';
 import type { DataContext } from './context.js';
 import { isPostgres, parseJson, toSeconds } from './context.js';
 import { LogsData, type LogEntity, type LogTail } from './logs.js';
@@ -165,8 +166,10 @@ export class StepsData {
       ? sql`b as (update builds set state_string = ${ending.build.state}
           where id = ${ending.build.buildid} returning *),`
       : sql``;
-    const result = await sql<{ ended: StepRow | null; added: StepRow; build: BuildRow | null }>`
-      with ${buildCte} e as (update steps set complete_at = ${now}, results = ${ending.results},
+    const result = await sql<{ ended: StepRow | null; added: StepRow; build: BuildRow | null }>`${
+      // json results only, so the statement may be prepared (db/prepared-statements.ts)
+      sql.raw(PREPARED)
+    }with ${buildCte} e as (update steps set complete_at = ${now}, results = ${ending.results},
           state_string = ${ending.state}, hidden = 0 where id = ${ending.stepid} returning *),
         n as (insert into steps (number, name, buildid, started_at, state_string, urls, hidden)
           values (${step.number}, ${step.name}, ${buildid}, ${now}, ${step.state}, '[]', 0)
@@ -262,8 +265,7 @@ export class StepsData {
         step: StepRow | null;
         logs: LogRowJson[] | null;
         build: BuildRow | null;
-      }>`
-        with ${sql.join(ctes)}
+      }>`${sql.raw(PREPARED)}with ${sql.join(ctes)}
         select (select row_to_json(s) from s) as step,
           (select json_agg(l) from (${union}) l) as logs,
           ${buildJson} as build`.execute(this.ctx.db);

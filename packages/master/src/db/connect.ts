@@ -22,6 +22,7 @@ import { migrations } from './migrations/index.js';
 import type { Dialect } from './migrations/column-types.js';
 import { YardmasterError } from '../errors.js';
 import { sqlStatsFromEnv } from './sql-stats.js';
+import { preparingPool } from './prepared-statements.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -109,7 +110,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
   }
   const stats = sqlStatsFromEnv();
   const db = new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: patientPool(pool) }),
+    dialect: new PostgresDialect({ pool: preparingPool(patientPool(pool)) }),
     ...(stats ? { log: stats.log } : {}),
   });
   const handle: DatabaseHandle = {
