@@ -75,6 +75,41 @@ describe('LogWriter (SQLite)', () => {
     expect(await data.logs.contents(logid, 12_345, 12_345)).toBe(`o${lines[12_345] ?? ''}`);
   });
 
+  it('keeps every byte when it reuses its buffers while appends are in flight', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    // 70,000 bytes per flush: appends from 64 KiB are gzip'd on the thread pool, so later
+    // lines are written while earlier buffers are still being compressed and stored.
+    const writer = new LogWriter(data, logid, 'stdio', 's', { flushBytes: 70_000 });
+    let expected = '';
+    let lines = 0;
+    for (let i = 0; i < 600; i++) {
+      const stream = i % 7 === 0 ? 'e' : 'o';
+      const count = 1 + (i % 37);
+      let chunk = '';
+      for (let j = 0; j < count; j++) {
+        const line = `${i}.${j} ${'é😀y'.repeat((i * j) % 50)}`;
+        chunk += `${line}\n`;
+        expected += `${stream}${line}\n`;
+      }
+      lines += count;
+      if (stream === 'e') writer.addStderr(chunk);
+      else writer.addStdout(chunk);
+      // Now and then one chunk bigger than a whole buffer.
+      if (i % 150 === 149) {
+        const big = `${'z'.repeat(199)}\n`.repeat(800);
+        writer.addStdout(big);
+        expected += big.replaceAll('z\n', 'z\no').replace(/^/, 'o').slice(0, -1);
+        lines += 800;
+      }
+      if (i % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await writer.finish();
+    expect(await data.logs.get(logid)).toMatchObject({ num_lines: lines, complete: true });
+    const contents = await data.logs.contents(logid);
+    expect(contents.length).toBe(expected.length);
+    expect(contents === expected).toBe(true);
+  });
+
   it('counts the lines of redacted text and of text logs', async () => {
     const stdio = await data.logs.add(stepid, 'stdio', 's');
     const redacting = new LogWriter(data, stdio, 'stdio', 's', {
