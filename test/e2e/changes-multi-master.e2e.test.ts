@@ -14,9 +14,15 @@ import {
   type GitRepo,
   type SpawnedProcess,
 } from '@yardmaster/testkit';
-import { startMaster, startWorker, waitForConnected, type RunningMaster } from './harness.js';
+import {
+  startMaster,
+  startWorker,
+  waitForConnected,
+  Results,
+  type RunningMaster,
+} from './harness.js';
 
-const SUCCESS = 0;
+const { SUCCESS } = Results;
 
 interface Build {
   buildid: number;

@@ -13,10 +13,10 @@ import {
   type PostgresServer,
   type SpawnedProcess,
 } from '@yardmaster/testkit';
-import { startMaster, startWorker, type RunningMaster } from './harness.js';
+import { startMaster, startWorker, Results, type RunningMaster } from './harness.js';
 
 const BUILDS = 100;
-const SUCCESS = 0;
+const { SUCCESS } = Results;
 
 const CONFIG = `
 import { buildFactory, builder, defineConfig, forceScheduler, shellCommand, worker } from '@yardmaster/master';

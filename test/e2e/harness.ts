@@ -15,6 +15,9 @@ import {
   type SpawnedProcess,
 } from '@yardmaster/testkit';
 
+/** Build and step results with Buildbot's numbers, as the master defines them. */
+export { Results } from '../../packages/master/src/results.js';
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const MASTER_BIN = path.join(ROOT, 'packages/master/bin/yardmaster.js');
 export const WORKER_BIN = path.join(ROOT, 'packages/worker/bin/yardmaster-worker.js');

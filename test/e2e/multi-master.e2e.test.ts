@@ -15,11 +15,10 @@ import {
   waitForConnected,
   type Build,
   type RunningMaster,
+  Results,
 } from './harness.js';
 
-const SUCCESS = 0;
-const RETRY = 5;
-const CANCELLED = 6;
+const { SUCCESS, RETRY, CANCELLED } = Results;
 
 const CONFIG = `
 import { buildFactory, builder, defineConfig, forceScheduler, shellCommand, worker } from '@yardmaster/master';

@@ -23,10 +23,10 @@ import {
   waitForConnected,
   type Build,
   type RunningMaster,
+  Results,
 } from './harness.js';
 
-const SUCCESS = 0;
-const RETRY = 5;
+const { SUCCESS, RETRY } = Results;
 
 const CONFIG = `
 import { buildFactory, builder, defineConfig, forceScheduler, shellCommand, worker } from '@yardmaster/master';

@@ -26,13 +26,11 @@ import {
   writeConfig,
   WORKER_KIND,
   type RunningMaster,
+  Results,
 } from './harness.js';
 
 const run = promisify(execFile);
-const SUCCESS = 0;
-const FAILURE = 2;
-const RETRY = 5;
-const CANCELLED = 6;
+const { SUCCESS, FAILURE, RETRY, CANCELLED } = Results;
 
 async function sleepRunning(marker: string): Promise<boolean> {
   try {

@@ -6,6 +6,7 @@
  * is built once, none twice. A poller of a repository that does not exist fails, is
  * reported and retried, and the master keeps working.
  */
+import { Results } from '../results.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitCommit, makeGitRepo, makeTempDir, waitFor, type GitRepo } from '@yardmaster/testkit';
 import { startChangeFixture, type ChangeFixture } from '../../test/change-fixture.js';
@@ -26,7 +27,7 @@ import {
 } from '../config/index.js';
 import { EMPTY_SPEC } from '../data/result-spec.js';
 
-const SUCCESS = 0;
+const { SUCCESS } = Results;
 
 let repo: GitRepo;
 let f: ChangeFixture;
