@@ -11,6 +11,7 @@ export {
   RequestTimeoutError,
 } from './errors.js';
 export { MsgpackPeer, errorText, type MsgpackPeerOptions } from './peer.js';
+export { decodeUpdateFrame } from './update-decoder.js';
 export {
   FIXTURES_DIR,
   fromFixtureJson,

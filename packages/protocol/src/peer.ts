@@ -13,6 +13,7 @@
  * response while the peer is open.
  */
 import { decodeFrame, encodeFrame, type Frame } from './codec.js';
+import { decodeUpdateFrame } from './update-decoder.js';
 import {
   ConnectionClosedError,
   ProtocolError,
@@ -36,6 +37,12 @@ export interface MsgpackPeerOptions {
    * seq_number, a response that could not be encoded or sent. Default: ignore.
    */
   onError?: (error: Error) => void;
+  /**
+   * Decode `update` frames without their log chunks' newline-offset and timestamp lists
+   * (`decodeUpdateFrame`: the chunks arrive as `[text, [], []]`). For a master, which reads
+   * only a chunk's text; saves decoding 2 numbers per log line. Default: false.
+   */
+  skipLogLineLists?: boolean;
 }
 
 interface PendingRequest {
@@ -50,6 +57,7 @@ export class MsgpackPeer {
   readonly #onRequest: (frame: Frame) => unknown;
   readonly #requestTimeoutMs: number | undefined;
   readonly #onError: (error: Error) => void;
+  readonly #skipLogLineLists: boolean;
   readonly #pending = new Map<number, PendingRequest>();
   /** seq_numbers that timed out, so a late response is not reported as unknown. */
   readonly #timedOut = new Set<number>();
@@ -62,6 +70,7 @@ export class MsgpackPeer {
     this.#onRequest = options.onRequest;
     this.#requestTimeoutMs = options.requestTimeoutMs;
     this.#onError = options.onError ?? (() => undefined);
+    this.#skipLogLineLists = options.skipLogLineLists ?? false;
   }
 
   get pendingCount(): number {
@@ -78,7 +87,7 @@ export class MsgpackPeer {
    * connection). Requests are handled asynchronously; their response is sent when ready.
    */
   receive(data: Buffer): void {
-    const frame = decodeFrame(data);
+    const frame = (this.#skipLogLineLists && decodeUpdateFrame(data)) || decodeFrame(data);
     if (this.#closed) return;
     if (frame.op === 'response') {
       this.#settle(frame);
