@@ -136,6 +136,15 @@ export function dataApiListsContract(name: string, open: () => Promise<DatabaseH
           )
         ).items,
       ).toEqual([]);
+      // `ne` asks the opposite; several values are a plain filter on the flag.
+      const notRunning = await data.steps.list(
+        spec({ filters: [{ field: 'complete', op: 'ne', values: ['false'] }] }),
+      );
+      expect(notRunning.items.map((x) => x.buildid)).toEqual([second, second, second]);
+      const either = await data.steps.list(
+        spec({ filters: [{ field: 'complete', op: 'eq', values: [true, false] }] }),
+      );
+      expect(either.total).toBe(60 * 3);
     });
 
     it('pages builds, requests, steps, buildsets and logs in a fixed number of queries', async () => {

@@ -7,6 +7,7 @@ import { changesAndStateMigration } from './0003-changes-and-state.js';
 import { queueIndexMigration } from './0004-queue-index.js';
 import { pendingQueueIndexMigration } from './0005-pending-queue-index.js';
 import { eventKeysMigration } from './0006-event-keys.js';
+import { runningStepsIndexMigration } from './0007-running-steps-index.js';
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const types = columnTypes(dialect);
@@ -17,5 +18,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0004-queue-index': queueIndexMigration,
     '0005-pending-queue-index': pendingQueueIndexMigration,
     '0006-event-keys': eventKeysMigration,
+    '0007-running-steps-index': runningStepsIndexMigration,
   };
 }
