@@ -165,9 +165,12 @@ export class Build {
       this.workerLost = reason;
     });
     let state: string;
+    // Step 0's ping leaves now: the worker answers it while the properties and the step
+    // are written (decision 0019).
+    const ping = this.sendPing();
     try {
       await this.setupProperties();
-      const prepared = await this.prepareWorker();
+      const prepared = await this.prepareWorker(ping);
       if (prepared) await this.runSteps();
       state = this.finalState();
     } catch (error) {
@@ -330,8 +333,21 @@ export class Build {
     return true;
   }
 
+  /**
+   * Step 0's round trip to the worker, started before its rows are written; settles
+   * (to be awaited by `prepareWorker`) with the error when the worker is gone.
+   */
+  private sendPing(): Promise<unknown> {
+    const ping = this.connection.isClosed
+      ? Promise.reject(new WorkerLostError(this.workerName, this.workerLost ?? 'not connected'))
+      : this.connection.ping();
+    // Awaited later, after database writes: not an unhandled rejection meanwhile.
+    ping.catch(() => undefined);
+    return ping;
+  }
+
   /** Step 0, as Buildbot: make sure the worker answers before running anything. */
-  private async prepareWorker(): Promise<boolean> {
+  private async prepareWorker(ping: Promise<unknown>): Promise<boolean> {
     const { data } = this.deps;
     const step = await data.steps.addStarted(this.buildid, {
       ...this.nextStep('worker_preparation'),
@@ -340,7 +356,7 @@ export class Build {
     try {
       if (this.connection.isClosed)
         throw new WorkerLostError(this.workerName, this.workerLost ?? 'not connected');
-      await this.connection.ping();
+      await ping;
     } catch (error) {
       this.workerLost ??= error instanceof Error ? error.message : String(error);
       this.results = Results.RETRY;
