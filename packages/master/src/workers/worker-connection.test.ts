@@ -25,7 +25,7 @@ describe('workerSettingsFor', () => {
 });
 
 describe('WorkerConnection.startCommand', () => {
-  it('sends an unsolicited pong once the worker accepted the command (its ACK leaves at once)', async () => {
+  it('sends an unsolicited pong once the worker accepted a command or its interruption (the ACK leaves at once)', async () => {
     const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise<void>((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
@@ -61,6 +61,9 @@ describe('WorkerConnection.startCommand', () => {
       await waitFor(() => events.includes('pong'));
       // Only after start_command: a ping's answer is followed by the master's next request.
       expect(events).toEqual(['print', 'start_command', 'pong']);
+      await connection.interruptCommand('1', 'b', 'stopped');
+      await waitFor(() => events.length === 5);
+      expect(events.slice(3)).toEqual(['interrupt_command', 'pong']);
     } finally {
       connection.close();
       client.terminate();

@@ -167,7 +167,8 @@ export class WorkerConnection {
    * delayed ACK, up to 40 ms later. buildbot-worker's socket keeps Nagle on (autobahn
    * asks for TCP_NODELAY before it has read the setting), so its next small frame (a
    * short command's update and `complete`) would wait for that ACK: 50 ms for `true`
-   * instead of 15 (decision 0019). Our own worker ignores the pong.
+   * instead of 15 (decision 0019). Sent after `start_command` and `interrupt_command`
+   * answers; our own worker ignores the pong.
    */
   private acknowledgeNow(): void {
     if (!this.closed) this.socket.pong();
@@ -183,6 +184,8 @@ export class WorkerConnection {
       command_id: commandId,
       why,
     });
+    // The command's last update and `complete` follow within milliseconds, as after start.
+    this.acknowledgeNow();
   }
 
   async shutdown(): Promise<void> {
