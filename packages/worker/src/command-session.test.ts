@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_WORKER_SETTINGS } from '@yardmaster/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandSession, type ActiveSettings } from './command-session.js';
+import { CommandSession, MAX_UNANSWERED_UPDATES, type ActiveSettings } from './command-session.js';
 import { silentLogger } from './logger.js';
 import { pythonRegexToJs } from './python-regex.js';
 
@@ -100,6 +100,53 @@ describe('CommandSession', () => {
     expect(() => session('upload_file', { path: 'x', maxsize: null })).toThrow(
       'upload_file command is missing args: blocksize',
     );
+  });
+
+  it('stops reading a process while too many updates wait for an answer', async () => {
+    const bytes = 4_000_000;
+    const waiting: (() => void)[] = [];
+    let stdout = 0;
+    let mostUnanswered = 0;
+    let completed = false;
+    const created = new CommandSession({
+      commandId: '8',
+      commandName: 'shell',
+      args: {
+        command: `yes ${'y'.repeat(79)} | head -c ${bytes}`,
+        workdir: '.',
+        logEnviron: false,
+      },
+      basedir,
+      environ: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      settings,
+      logger: silentLogger,
+      request: (op, fields) => {
+        if (op === 'complete') completed = true;
+        if (op !== 'update') return Promise.resolve(null);
+        for (const [key, value] of fields.args as [string, unknown][]) {
+          if (key === 'stdout') stdout += (value as [string])[0].length;
+        }
+        // A slow master: updates are answered one at a time, every 2 ms.
+        return new Promise((resolve) => {
+          waiting.push(() => resolve(null));
+          mostUnanswered = Math.max(mostUnanswered, waiting.length);
+        });
+      },
+    });
+    const answering = setInterval(() => waiting.shift()?.(), 2);
+    try {
+      created.start();
+      await created.done;
+    } finally {
+      clearInterval(answering);
+    }
+    expect(completed).toBe(true);
+    expect(stdout).toBe(bytes);
+    // 4 MB of 80-byte lines is ~75 messages of 64 KiB; without flow control most of them
+    // would wait at once. The bound is soft by what one 64 KiB read of the pipe makes (two
+    // messages), and the pipe's last contents, read unpaused once the process has exited.
+    expect(mostUnanswered).toBeGreaterThanOrEqual(MAX_UNANSWERED_UPDATES);
+    expect(mostUnanswered).toBeLessThanOrEqual(MAX_UNANSWERED_UPDATES + 8);
   });
 
   it('sends nothing once abandoned', async () => {

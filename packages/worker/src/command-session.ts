@@ -9,6 +9,9 @@
  * Invariants: updates leave in the order the command produced them and all of them before
  * `complete`; `complete` is sent at most once and never after `abandon()`; `done` resolves
  * (never rejects) once the command has ended and, unless abandoned, `complete` was answered.
+ * Flow control: `#unanswered` counts `update` messages awaiting the master's answer; from
+ * MAX_UNANSWERED_UPDATES on, `whenWritable` hands the command a promise that resolves once
+ * answers (or failures, or `abandon()`) bring the count back under it.
  */
 import { errorText, type UpdateEntry, type WorkerToMasterOp } from '@yardmaster/protocol';
 import type { CommandContext, RawUpdate, WorkerCommand } from './commands/base.js';
@@ -43,6 +46,13 @@ export interface CommandSessionOptions {
 
 type SessionState = 'created' | 'running' | 'completed' | 'abandoned';
 
+/**
+ * Flow control without changing the protocol: while this many `update` messages of a
+ * command wait for the master's answer, its process's output is not read (decision 0017).
+ * 4 messages of 256 KiB keep a fast master busy and bound what queues on both sides.
+ */
+export const MAX_UNANSWERED_UPDATES = 4;
+
 export class CommandSession {
   readonly commandId: string;
   readonly commandName: string;
@@ -55,6 +65,10 @@ export class CommandSession {
   readonly #streamSplitters = new Map<'stdout' | 'stderr' | 'header', LineSplitter>();
   readonly #logSplitters = new Map<string, LineSplitter>();
   #state: SessionState = 'created';
+  /** `update` messages sent and not answered yet. */
+  #unanswered = 0;
+  /** Called once the unanswered updates fall below MAX_UNANSWERED_UPDATES (or on abandon). */
+  #caughtUp: (() => void)[] = [];
   #resolveDone: () => void = () => undefined;
 
   /** Throws (UnknownCommandError, args errors) if the command cannot be created. */
@@ -79,6 +93,7 @@ export class CommandSession {
       environ: options.environ,
       logger: options.logger,
       sendUpdate: (updates) => this.#sendUpdate(updates),
+      whenWritable: () => this.#whenWritable(),
       request: (op, fields = {}) =>
         options.request(op, { ...fields, command_id: options.commandId }),
     };
@@ -121,6 +136,7 @@ export class CommandSession {
     const wasRunning = this.#state === 'running';
     this.#state = 'abandoned';
     this.#buffer.close();
+    this.#releaseWaiters();
     if (wasRunning) {
       this.#logger.info(`halting command ${this.commandName} [id ${this.commandId}]`);
       this.#command.doInterrupt();
@@ -177,13 +193,30 @@ export class CommandSession {
   }
 
   #sendUpdateMessage(entries: UpdateEntry[]): void {
+    this.#unanswered++;
     this.#options
       .request('update', { args: entries, command_id: this.commandId })
       .catch((error: unknown) =>
         this.#logger.debug(
           `update for command ${this.commandId} not acknowledged: ${errorText(error)}`,
         ),
-      );
+      )
+      .finally(() => {
+        this.#unanswered--;
+        if (this.#unanswered < MAX_UNANSWERED_UPDATES) this.#releaseWaiters();
+      });
+  }
+
+  /** See CommandContext.whenWritable: bounded unanswered `update` messages. */
+  #whenWritable(): Promise<void> | undefined {
+    if (this.#unanswered < MAX_UNANSWERED_UPDATES || this.#state !== 'running') return undefined;
+    return new Promise<void>((resolve) => this.#caughtUp.push(resolve));
+  }
+
+  #releaseWaiters(): void {
+    const waiters = this.#caughtUp;
+    this.#caughtUp = [];
+    for (const resolve of waiters) resolve();
   }
 
   async #complete(failure: string | null): Promise<void> {

@@ -10,7 +10,9 @@
  * whole group has been signalled; pipes are dropped) → finished (rc reported, promise
  * settled). Invariants: the promise settles exactly once; when it settles every timer and
  * watcher is stopped; signals always go to the whole process group, so background children
- * (`sleep 100 &`) die with the command.
+ * (`sleep 100 &`) die with the command. While `whenWritable` says the master is behind, the
+ * child's stdout and stderr are paused (`#held`) until it has caught up; a kill resumes
+ * them for good.
  *
  * Updates, in Buildbot's order: header lines (command, ` in dir …`, ` watching logfiles`,
  * ` argv:`, ` environment:` + sorted `  K=V`, ` writing N bytes to stdin`, ` using PTY: False`),
@@ -48,6 +50,11 @@ export interface RunProcessOptions {
   /** The command's `env` arg, merged as buildbot-worker does. */
   env?: Record<string, unknown> | null;
   sendUpdate: (updates: RawUpdate[]) => void;
+  /**
+   * Flow control (CommandContext.whenWritable): after sending output, a promise means the
+   * master is behind; stdout and stderr are not read until it resolves.
+   */
+  whenWritable?: () => Promise<void> | undefined;
   logger: WorkerLogger;
   sendStdout?: boolean;
   sendStderr?: boolean;
@@ -92,6 +99,8 @@ export class RunProcess {
   #maxTimer: NodeJS.Timeout | undefined;
   #sigtermTimer: NodeJS.Timeout | undefined;
   #killTimer: NodeJS.Timeout | undefined;
+  /** Output reading is paused until the master has answered enough updates. */
+  #held = false;
 
   /** Throws (before anything runs) if `env` holds a value that is not a string or list. */
   constructor(options: RunProcessOptions) {
@@ -151,6 +160,11 @@ export class RunProcess {
     const message = `${reason}, attempting to kill`;
     this.#logger.info(`${message} (pid ${this.#child?.pid ?? '-'})`);
     this.#sendUpdate([['header', `\n${message}\n`]]);
+    // A process being killed is read to its end whatever the master's pace, so its pipes
+    // close (and `close` fires) within the kill's own timeouts.
+    this.#held = true;
+    this.#child?.stdout?.resume();
+    this.#child?.stderr?.resume();
     this.#killed = true;
     if (!this.#child) {
       // Never started (or failed to): nothing to signal.
@@ -234,12 +248,36 @@ export class RunProcess {
     if (text === '') return;
     if (this.#options.sendStdout ?? true) this.#sendUpdate([['stdout', text]]);
     this.#ioTimer?.refresh();
+    this.#holdWhileBehind();
   }
 
   #addStderr(text: string): void {
     if (text === '') return;
     if (this.#options.sendStderr ?? true) this.#sendUpdate([['stderr', text]]);
     this.#ioTimer?.refresh();
+    this.#holdWhileBehind();
+  }
+
+  /**
+   * Stops reading the child's output while the master is behind (the pipes fill up and the
+   * child waits in write), so neither side queues more than a few update messages. The
+   * no-output timeout counts from when reading resumes.
+   */
+  #holdWhileBehind(): void {
+    if (this.#held) return;
+    const caughtUp = this.#options.whenWritable?.();
+    const child = this.#child;
+    if (!caughtUp || !child) return;
+    this.#held = true;
+    child.stdout?.pause();
+    child.stderr?.pause();
+    void caughtUp.then(() => {
+      if (this.#killed) return;
+      this.#held = false;
+      this.#ioTimer?.refresh();
+      child.stdout?.resume();
+      child.stderr?.resume();
+    });
   }
 
   #addLogfile(name: string, text: string): void {

@@ -30,6 +30,12 @@ export interface CommandContext {
   readonly logger: WorkerLogger;
   /** Queue updates for the master (line-split and batched); dropped once the command completed. */
   sendUpdate(updates: RawUpdate[]): void;
+  /**
+   * Flow control: undefined while updates may flow; while too many update messages wait for
+   * the master's answer, a promise that resolves once it has caught up. A command reading a
+   * fast producer (a process's output) stops reading until then.
+   */
+  whenWritable?(): Promise<void> | undefined;
   /** Send a worker → master request for this command (command_id is added) and await its result. */
   request(op: WorkerToMasterOp, fields?: Record<string, unknown>): Promise<unknown>;
 }

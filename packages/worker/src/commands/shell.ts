@@ -32,6 +32,7 @@ export class ShellCommand extends WorkerCommand {
       environ: context.environ,
       env: env as Record<string, unknown> | null | undefined,
       sendUpdate: (updates) => context.sendUpdate(updates),
+      whenWritable: () => context.whenWritable?.(),
       logger: context.logger,
       sendStdout: args.flag('want_stdout', true),
       sendStderr: args.flag('want_stderr', true),
