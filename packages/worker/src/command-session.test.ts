@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_WORKER_SETTINGS } from '@yardmaster/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CommandSession, MAX_UNANSWERED_UPDATES, type ActiveSettings } from './command-session.js';
+import { CommandSession, MAX_UNANSWERED_TEXT, type ActiveSettings } from './command-session.js';
 import { silentLogger } from './logger.js';
 import { pythonRegexToJs } from './python-regex.js';
 
@@ -102,11 +102,12 @@ describe('CommandSession', () => {
     );
   });
 
-  it('stops reading a process while too many updates wait for an answer', async () => {
-    const bytes = 4_000_000;
-    const waiting: (() => void)[] = [];
-    let stdout = 0;
+  it('stops reading a process while too much output waits for an answer', async () => {
+    const bytes = 8_000_000;
+    const waiting: { size: number; answer: () => void }[] = [];
+    let unanswered = 0;
     let mostUnanswered = 0;
+    let stdout = 0;
     let completed = false;
     const created = new CommandSession({
       commandId: '8',
@@ -123,17 +124,26 @@ describe('CommandSession', () => {
       request: (op, fields) => {
         if (op === 'complete') completed = true;
         if (op !== 'update') return Promise.resolve(null);
+        let size = 0;
         for (const [key, value] of fields.args as [string, unknown][]) {
-          if (key === 'stdout') stdout += (value as [string])[0].length;
+          if (key === 'stdout') size += (value as [string])[0].length;
         }
-        // A slow master: updates are answered one at a time, every 2 ms.
+        stdout += size;
+        unanswered += size;
+        mostUnanswered = Math.max(mostUnanswered, unanswered);
+        // A slow master: updates are answered one at a time, every 5 ms.
         return new Promise((resolve) => {
-          waiting.push(() => resolve(null));
-          mostUnanswered = Math.max(mostUnanswered, waiting.length);
+          waiting.push({
+            size,
+            answer: () => {
+              unanswered -= size;
+              resolve(null);
+            },
+          });
         });
       },
     });
-    const answering = setInterval(() => waiting.shift()?.(), 2);
+    const answering = setInterval(() => waiting.shift()?.answer(), 5);
     try {
       created.start();
       await created.done;
@@ -142,11 +152,12 @@ describe('CommandSession', () => {
     }
     expect(completed).toBe(true);
     expect(stdout).toBe(bytes);
-    // 4 MB of 80-byte lines is ~75 messages of 64 KiB; without flow control most of them
-    // would wait at once. The bound is soft by what one 64 KiB read of the pipe makes (two
-    // messages), and the pipe's last contents, read unpaused once the process has exited.
-    expect(mostUnanswered).toBeGreaterThanOrEqual(MAX_UNANSWERED_UPDATES);
-    expect(mostUnanswered).toBeLessThanOrEqual(MAX_UNANSWERED_UPDATES + 8);
+    // 8 MB in 64 KiB messages takes 0.6 s to answer: without flow control most of it would
+    // wait at once (7.7 MB in a trial). The bound is soft by a few 64 KiB pieces: the read
+    // that crossed it, the buffer's message in the making, and the pipe's and the stream's
+    // last contents, read unpaused once the process has exited.
+    expect(mostUnanswered).toBeGreaterThanOrEqual(MAX_UNANSWERED_TEXT);
+    expect(mostUnanswered).toBeLessThanOrEqual(MAX_UNANSWERED_TEXT + 512 * 1024);
   });
 
   it('sends nothing once abandoned', async () => {

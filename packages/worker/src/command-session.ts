@@ -9,9 +9,9 @@
  * Invariants: updates leave in the order the command produced them and all of them before
  * `complete`; `complete` is sent at most once and never after `abandon()`; `done` resolves
  * (never rejects) once the command has ended and, unless abandoned, `complete` was answered.
- * Flow control: `#unanswered` counts `update` messages awaiting the master's answer; from
- * MAX_UNANSWERED_UPDATES on, `whenWritable` hands the command a promise that resolves once
- * answers (or failures, or `abandon()`) bring the count back under it.
+ * Flow control: `#unanswered` sums the log text of the `update` messages awaiting the
+ * master's answer; from MAX_UNANSWERED_TEXT on, `whenWritable` hands the command a promise
+ * that resolves once answers (or failures, or `abandon()`) bring it back under that.
  */
 import { errorText, type UpdateEntry, type WorkerToMasterOp } from '@yardmaster/protocol';
 import type { CommandContext, RawUpdate, WorkerCommand } from './commands/base.js';
@@ -47,11 +47,13 @@ export interface CommandSessionOptions {
 type SessionState = 'created' | 'running' | 'completed' | 'abandoned';
 
 /**
- * Flow control without changing the protocol: while this many `update` messages of a
- * command wait for the master's answer, its process's output is not read (decision 0017).
- * 4 messages of 256 KiB keep a fast master busy and bound what queues on both sides.
+ * Flow control without changing the protocol: while the `update` messages of a command that
+ * wait for the master's answer hold this much log text (UTF-16 units), its process's output
+ * is not read (decision 0017). 1 Mi keeps a fast master busy (4 messages of 256 KiB at
+ * 80-byte lines, ~36 at 2-byte lines, whose line lists fill Buildbot's size measure) and
+ * bounds what queues on both sides.
  */
-export const MAX_UNANSWERED_UPDATES = 4;
+export const MAX_UNANSWERED_TEXT = 1024 * 1024;
 
 export class CommandSession {
   readonly commandId: string;
@@ -65,9 +67,9 @@ export class CommandSession {
   readonly #streamSplitters = new Map<'stdout' | 'stderr' | 'header', LineSplitter>();
   readonly #logSplitters = new Map<string, LineSplitter>();
   #state: SessionState = 'created';
-  /** `update` messages sent and not answered yet. */
+  /** Log text (plus 1 per other entry) in `update` messages sent and not answered yet. */
   #unanswered = 0;
-  /** Called once the unanswered updates fall below MAX_UNANSWERED_UPDATES (or on abandon). */
+  /** Called once the unanswered text falls below MAX_UNANSWERED_TEXT (or on abandon). */
   #caughtUp: (() => void)[] = [];
   #resolveDone: () => void = () => undefined;
 
@@ -193,7 +195,8 @@ export class CommandSession {
   }
 
   #sendUpdateMessage(entries: UpdateEntry[]): void {
-    this.#unanswered++;
+    const size = textSize(entries);
+    this.#unanswered += size;
     this.#options
       .request('update', { args: entries, command_id: this.commandId })
       .catch((error: unknown) =>
@@ -202,14 +205,14 @@ export class CommandSession {
         ),
       )
       .finally(() => {
-        this.#unanswered--;
-        if (this.#unanswered < MAX_UNANSWERED_UPDATES) this.#releaseWaiters();
+        this.#unanswered -= size;
+        if (this.#unanswered < MAX_UNANSWERED_TEXT) this.#releaseWaiters();
       });
   }
 
-  /** See CommandContext.whenWritable: bounded unanswered `update` messages. */
+  /** See CommandContext.whenWritable: bounded unanswered log text. */
   #whenWritable(): Promise<void> | undefined {
-    if (this.#unanswered < MAX_UNANSWERED_UPDATES || this.#state !== 'running') return undefined;
+    if (this.#unanswered < MAX_UNANSWERED_TEXT || this.#state !== 'running') return undefined;
     return new Promise<void>((resolve) => this.#caughtUp.push(resolve));
   }
 
@@ -238,6 +241,18 @@ export class CommandSession {
       this.#resolveDone();
     }
   }
+}
+
+/** The log text in `entries`, plus 1 for each other entry. */
+function textSize(entries: UpdateEntry[]): number {
+  let size = 0;
+  for (const entry of entries) {
+    if (entry[0] === 'log') size += entry[1][1][0].length;
+    else if (entry[0] === 'stdout' || entry[0] === 'stderr' || entry[0] === 'header') {
+      size += entry[1][0].length;
+    } else size += 1;
+  }
+  return size;
 }
 
 /** The text for `complete`'s args: "<ErrorName>: <message>". */
