@@ -21,7 +21,13 @@ import type { LogTail } from '../data/logs.js';
 export type Stream = 'o' | 'e' | 'h';
 
 const DEFAULT_FLUSH_MS = 100;
-const DEFAULT_FLUSH_BYTES = 256 * 1024;
+/**
+ * 1 MiB: a fast log is stored in 1 MiB chunks (a chunk per 10 ms at 100 MB/s; slower output
+ * still goes out within `flushMs`). Each append costs a gzip stream set up on the thread
+ * pool, a transaction and an event: at 256 KiB those were ~70 ms of CPU per 100 MB more
+ * (decision 0017).
+ */
+const DEFAULT_FLUSH_BYTES = 1024 * 1024;
 /** The first pending buffer of a log; it grows (doubling) until a flush by size happens. */
 const FIRST_BUFFER_BYTES = 16 * 1024;
 /** Room beyond `flushBytes` in a full-size buffer, so a 64 KiB read rarely flushes early. */
