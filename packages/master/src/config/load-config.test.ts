@@ -1,4 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -156,6 +157,17 @@ module.exports = defineConfig({ title: 'cjs' });
     expect(error.message).toMatch(new RegExp(`^${file} failed to load: .*${file}:3:\\d+`));
     expect(error.message).toContain(`check it with "yardmaster checkconfig ${file}"`);
     expect(error.cause).toBeInstanceOf(Error);
+  });
+
+  it('transpiles in a child process: sucrase never loads into the master', async () => {
+    const dir = await configDir({
+      'master.config.ts': TYPESCRIPT_CONFIG,
+      'helper.ts': 'export function passwordFor(name: string): string { return `pw-${name}`; }\n',
+    });
+    const sucrase = createRequire(import.meta.url).resolve('sucrase');
+
+    expect((await loadConfig(path.join(dir, 'master.config.ts'))).title).toBe('outside');
+    expect(Object.keys(createRequire(import.meta.url).cache)).not.toContain(sucrase);
   });
 
   it('reports an error thrown by the config, with the line that threw', async () => {
