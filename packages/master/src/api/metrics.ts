@@ -6,6 +6,13 @@
  * one process — tests, benchmarks — keep separate counts). Gauges are read from the
  * master when scraped; the claim-latency histogram is fed as builds start.
  *
+ * prom-client (and with it its default metrics' event-loop monitor and GC observer) is
+ * loaded when `/metrics` is first scraped, not when the master starts: an idle master that
+ * nobody scrapes does not carry it (docs/decisions/0018). The claim-latency histogram
+ * counts from the start all the same: it is kept by `WaitHistogram` (wait-histogram.ts)
+ * and appended to prom-client's text. The default metrics' counters (CPU, GC) are the
+ * process's own totals; only the event-loop lag figures start at the first scrape.
+ *
  *   yardmaster_build_requests_pending{builder}        requests waiting for a worker
  *   yardmaster_builds_running{builder}                builds this master runs
  *   yardmaster_workers{state}                         idle, busy, paused, disconnected
@@ -15,16 +22,13 @@
  * plus prom-client's default process and Node.js metrics.
  */
 import type { FastifyInstance } from 'fastify';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { MasterProbes, MetricsSnapshot } from './health-routes.js';
+import { WaitHistogram } from './wait-histogram.js';
 
-const WAIT_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600];
-
-/** Builds the registry; exported for tests. */
-export function createMetricsRegistry(probes: MasterProbes): {
-  registry: Registry;
-  close: () => void;
-} {
+/** Builds the registry of the gauges and default metrics; exported for tests. */
+export async function createMetricsRegistry(probes: MasterProbes): Promise<Registry> {
+  const { Gauge, Registry, collectDefaultMetrics } = await import('prom-client');
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -93,29 +97,26 @@ export function createMetricsRegistry(probes: MasterProbes): {
         this.set({ latent_worker: latentWorker }, count);
     },
   });
-  const wait = new Histogram({
-    name: 'yardmaster_build_request_wait_seconds',
-    help: 'Seconds from a build request being submitted to its build starting (claim latency), per builder.',
-    labelNames: ['builder'],
-    buckets: WAIT_BUCKETS,
-    registers: [registry],
-  });
-  const unsubscribe = probes.onBuildStarted((builder, seconds) =>
-    wait.observe({ builder }, seconds),
-  );
-  return { registry, close: unsubscribe };
+  return registry;
 }
 
 export function registerMetricsRoute(app: FastifyInstance, probes: MasterProbes | undefined): void {
   if (!probes) return;
-  const metrics = createMetricsRegistry(probes);
-  const registry = metrics.registry;
+  const waits = new WaitHistogram();
+  const unsubscribe = probes.onBuildStarted((builder, seconds) => waits.observe(builder, seconds));
+  let registry: Promise<Registry> | undefined;
   app.addHook('onClose', (_instance, done) => {
-    metrics.close();
+    unsubscribe();
     done();
   });
   app.get('/metrics', async (_request, reply) => {
-    const text = await registry.metrics();
-    return reply.code(200).header('content-type', registry.contentType).send(text);
+    registry ??= createMetricsRegistry(probes).catch((error: unknown) => {
+      registry = undefined; // try again on the next scrape
+      throw error;
+    });
+    const loaded = await registry;
+    // prom-client's text ends with a newline and separates metrics with a blank line.
+    const text = `${await loaded.metrics()}\n${waits.render()}\n`;
+    return reply.code(200).header('content-type', loaded.contentType).send(text);
   });
 }
