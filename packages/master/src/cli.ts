@@ -1,9 +1,6 @@
 /** The `yardmaster` command: start, worker, checkconfig, reconfig, demo. */
 import { parseStartOptions, START_HELP, UsageError } from './cli-options.js';
 import { runMaster } from './run-master.js';
-import { reconfigCommand } from './reconfig-command.js';
-import { runDemo } from './demo.js';
-import { checkConfigCommand } from './config/checkconfig.js';
 import { YardmasterError } from './errors.js';
 import { createLogger } from './logger.js';
 
@@ -44,14 +41,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
         }
         return await runMaster(options, createLogger());
       }
-      case 'reconfig':
+      case 'reconfig': {
+        // Each command's own modules load when it runs: a master does not carry them.
+        const { reconfigCommand } = await import('./reconfig-command.js');
         return await reconfigCommand(rest, env);
+      }
       case 'demo': {
         const options = parseStartOptions(rest, env);
         if (options.help) {
           process.stdout.write(START_HELP.replace('yardmaster start', 'yardmaster demo'));
           return 0;
         }
+        const { runDemo } = await import('./demo.js');
         return await runDemo(options);
       }
       case 'worker': {
@@ -69,6 +70,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
           );
           return 0;
         }
+        const { checkConfigCommand } = await import('./config/checkconfig.js');
         return await checkConfigCommand(rest[0] ?? env.YARDMASTER_CONFIG ?? process.cwd());
       }
       default:
