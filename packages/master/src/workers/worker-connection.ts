@@ -168,7 +168,7 @@ export class WorkerConnection {
    * asks for TCP_NODELAY before it has read the setting), so its next small frame (a
    * short command's update and `complete`) would wait for that ACK: 50 ms for `true`
    * instead of 15 (decision 0019). Sent after `start_command` and `interrupt_command`
-   * answers; our own worker ignores the pong.
+   * answers; our own worker (Node `ws`, no Nagle) counts it as a sign of life, which it is.
    */
   private acknowledgeNow(): void {
     if (!this.closed) this.socket.pong();
