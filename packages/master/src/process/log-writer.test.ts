@@ -60,7 +60,7 @@ describe('LogWriter (SQLite)', () => {
     expect(await data.logs.contents(logid, 4, 5)).toBe('othree\nofour\n');
   });
 
-  it('stores large appends (compressed off the event loop) in order', async () => {
+  it('stores large appends compressed and in order', async () => {
     const logid = await data.logs.add(stepid, 'stdio', 's');
     const writer = new LogWriter(data, logid, 'stdio', 's', { flushBytes: 64 * 1024 });
     const lines = Array.from({ length: 20_000 }, (_, i) => `line ${i} ${'y'.repeat(i % 70)}\n`);
@@ -75,10 +75,34 @@ describe('LogWriter (SQLite)', () => {
     expect(await data.logs.contents(logid, 12_345, 12_345)).toBe(`o${lines[12_345] ?? ''}`);
   });
 
+  it('stores a chunk of several MiB (compressed on the thread pool) between small ones', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    const writer = new LogWriter(data, logid, 'stdio', 's');
+    const big = `${'b'.repeat(99)}\n`.repeat(50_000); // 5 MB in one piece
+    writer.addStdout('first\n');
+    await writer.flush();
+    writer.addStdout(big);
+    writer.addStderr('last\n');
+    await writer.finish();
+    const chunks = await handle.db
+      .selectFrom('logchunks')
+      .selectAll()
+      .orderBy('first_line')
+      .execute();
+    expect(chunks.map((chunk) => [chunk.first_line, chunk.last_line, chunk.compressed])).toEqual([
+      [0, 0, 0],
+      [1, 50_000, 1],
+      [50_001, 50_001, 0],
+    ]);
+    expect(await data.logs.contents(logid)).toBe(
+      `ofirst\n${big.replaceAll('\n', '\no').replace(/^/, 'o').slice(0, -1)}elast\n`,
+    );
+  });
+
   it('keeps every byte when it reuses its buffers while appends are in flight', async () => {
     const logid = await data.logs.add(stepid, 'stdio', 's');
-    // 70,000 bytes per flush: appends from 64 KiB are gzip'd on the thread pool, so later
-    // lines are written while earlier buffers are still being compressed and stored.
+    // 70,000 bytes per flush: appends run after the writer has moved on, so later lines are
+    // written while earlier buffers are still waiting to be compressed and stored.
     const writer = new LogWriter(data, logid, 'stdio', 's', { flushBytes: 70_000 });
     let expected = '';
     let lines = 0;
