@@ -97,6 +97,12 @@ describe('LogWriter (SQLite)', () => {
     expect(await data.logs.contents(logid)).toBe(
       `ofirst\n${big.replaceAll('\n', '\no').replace(/^/, 'o').slice(0, -1)}elast\n`,
     );
+    // /raw reads the 5 MB chunk in pieces of whole lines, prefixes stripped
+    const pieces: string[] = [];
+    for await (const piece of data.logs.raw(logid, 's')) pieces.push(piece);
+    expect(pieces.length).toBeGreaterThan(50);
+    expect(pieces.every((piece) => piece.endsWith('\n') && piece.length < 70_000)).toBe(true);
+    expect(pieces.join('') === `first\n${big}last\n`).toBe(true);
   });
 
   it('keeps every byte when it reuses its buffers while appends are in flight', async () => {
