@@ -144,8 +144,15 @@ function decodeBytes(content: Uint8Array, compressed: number): Buffer {
   return compressed === 1 ? gunzipSync(buf) : buf;
 }
 
-function decode(content: Uint8Array, compressed: number): string {
-  return decodeBytes(content, compressed).toString('utf8');
+/** The offset just after the `lines`-th '\n' from `from` in `bytes` (or its end). */
+function afterLines(bytes: Buffer, from: number, lines: number): number {
+  let at = from;
+  for (let n = 0; n < lines && at < bytes.length; n++) {
+    const newline = bytes.indexOf(0x0a, at);
+    if (newline === -1) return bytes.length;
+    at = newline + 1;
+  }
+  return at;
 }
 
 /** `raw` yields a chunk in pieces of about this many bytes, cut after a newline. */
@@ -382,17 +389,15 @@ export class LogsData {
       .execute();
     const parts: string[] = [];
     for (const c of chunks) {
-      let text = decode(c.content, c.compressed);
-      if (c.first_line < firstLine || c.last_line > lastLine) {
-        const lines = text.split('\n').slice(0, -1);
-        const from = Math.max(0, firstLine - c.first_line);
-        const to = Math.min(lines.length, lastLine - c.first_line + 1);
-        text = lines
-          .slice(from, to)
-          .map((l) => l + '\n')
-          .join('');
+      const bytes = decodeBytes(c.content, c.compressed);
+      if (c.first_line >= firstLine && c.last_line <= lastLine) {
+        parts.push(bytes.toString('utf8'));
+        continue;
       }
-      parts.push(text);
+      // Part of a chunk (up to 1 MiB): only the lines asked for become a string.
+      const start = afterLines(bytes, 0, Math.max(0, firstLine - c.first_line));
+      const end = afterLines(bytes, start, lastLine - Math.max(firstLine, c.first_line) + 1);
+      parts.push(bytes.toString('utf8', start, end));
     }
     return parts.join('');
   }

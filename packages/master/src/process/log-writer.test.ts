@@ -138,6 +138,18 @@ describe('LogWriter (SQLite)', () => {
     const contents = await data.logs.contents(logid);
     expect(contents.length).toBe(expected.length);
     expect(contents === expected).toBe(true);
+    // line ranges inside a chunk and across chunks (chunks are ~70,000 bytes here)
+    const all = expected.split('\n').slice(0, -1);
+    for (const [first, last] of [
+      [0, 0],
+      [17, 17],
+      [5, 2_000],
+      [lines - 3, lines + 10],
+      [1_234, 1_233],
+    ] as const) {
+      const want = all.slice(first, last + 1).map((line) => `${line}\n`);
+      expect(await data.logs.contents(logid, first, last)).toBe(want.join(''));
+    }
   });
 
   it('counts the lines of redacted text and of text logs', async () => {
