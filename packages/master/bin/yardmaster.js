@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // The `yardmaster` command; the code is compiled into ../dist by `npm run build` (run by `npm ci`).
-import { holdYoungGeneration } from '../dist/startup-heap.js';
+import { holdStartup } from '../dist/startup-heap.js';
 
-// A master's start-up garbage would otherwise grow V8's young generation for good
-// (src/startup-heap.ts); set before the master's modules load, released once it runs.
-if (process.argv[2] === 'start') holdYoungGeneration();
+// A master's start-up would otherwise grow V8's young generation for good and have TurboFan
+// optimize code that runs once (src/startup-heap.ts); set before the master's modules load,
+// released once it runs.
+if (process.argv[2] === 'start') holdStartup();
 const { main } = await import('../dist/cli.js');
 
 main(process.argv.slice(2), process.env).then(

@@ -18,7 +18,7 @@ import { Master } from './master.js';
 import type { StartOptions } from './cli-options.js';
 import { createLogger, type Logger } from './logger.js';
 import { describeChanges } from './process/reconfig.js';
-import { releaseYoungGeneration } from './startup-heap.js';
+import { releaseStartup } from './startup-heap.js';
 
 export const PID_FILE = 'master.pid';
 export const RECONFIG_STATUS_FILE = 'reconfig.json';
@@ -130,7 +130,7 @@ export async function runMaster(options: StartOptions, log: Logger): Promise<num
   try {
     master = await startMaster(options, log);
   } finally {
-    releaseYoungGeneration(); // held by bin/yardmaster.js during start-up
+    releaseStartup(); // held by bin/yardmaster.js during start-up
   }
   const basedir = path.resolve(options.basedir);
   const configPath = configPathOf(options, basedir);

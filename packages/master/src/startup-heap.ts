@@ -1,38 +1,60 @@
 /**
- * Keeps V8's young generation small while a master starts.
+ * Keeps V8's young generation small and its optimizing compiler off while a master starts.
  *
- * Loading the modules and transpiling the config (jiti, Babel) allocates a lot of
- * short-lived memory with a high survival rate, and V8 answers by growing the young
- * generation's semi-spaces from 1 MB towards 16 MB each; V8 gives that memory back only
- * after tens of seconds of idleness (its memory reducer). A master that has just started
- * is idle, so that growth was ~22 MB of its idle RSS (bench/RESULTS.md, "What limits the
- * rest"). `holdYoungGeneration` (bin/yardmaster.js, before anything else is imported) sets
- * the growth factor to 1; `releaseYoungGeneration` (once the master runs) restores V8's
- * default of 2, so under load the young generation grows as before.
+ * Young generation: loading the modules and the config allocates a lot of short-lived
+ * memory with a high survival rate, and V8 answers by growing the young generation's
+ * semi-spaces from 1 MB towards 16 MB each; V8 gives that memory back only after tens of
+ * seconds of idleness (its memory reducer). A master that has just started is idle, so that
+ * growth was ~22 MB of its idle RSS (bench/RESULTS.md, "What limits the rest"). The hold
+ * sets the growth factor to 1; the release restores V8's default of 2, so under load the
+ * young generation grows as before.
  *
- * State: whether the hold is on (module-level; one per process). A growth factor or
- * semi-space size given in NODE_OPTIONS or on node's command line is left alone.
+ * Optimizing compiler: start-up code runs once (module loading and resolution, config
+ * validation, migrations), yet it is hot enough for TurboFan, which compiled ~50 functions
+ * on V8's background threads. Their compilers' memory stayed in those threads' malloc arenas
+ * (4–13 MB of an idle master) and TurboFan's own code in the `node` binary was paged in
+ * (~3.5 MB). The hold turns TurboFan off (`--no-turbofan`; Ignition and Sparkplug still run
+ * everything); the release turns it back on, so the code a running master repeats (builds,
+ * worker messages, REST) is optimized as before, once it runs (decision 0018).
+ *
+ * `holdStartup` runs in bin/yardmaster.js before anything else is imported;
+ * `releaseStartup` once the master runs (run-master.ts).
+ *
+ * State: whether each hold is on (module-level; one per process). A growth factor or
+ * semi-space size, or a TurboFan/JIT flag, given in NODE_OPTIONS or on node's command line
+ * is left alone.
  */
 import v8 from 'node:v8';
 
 /** V8's default --semi-space-growth-factor (node --v8-options). */
 const DEFAULT_GROWTH_FACTOR = 2;
 
-let held = false;
+let youngGenerationHeld = false;
+let optimizerHeld = false;
 
-function setByUser(): boolean {
+function givenByUser(pattern: RegExp): boolean {
   const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
-  return /semi[-_]space/.test(given);
+  return pattern.test(given);
 }
 
-export function holdYoungGeneration(): void {
-  if (held || setByUser()) return;
-  v8.setFlagsFromString('--semi-space-growth-factor=1');
-  held = true;
+export function holdStartup(): void {
+  if (!youngGenerationHeld && !givenByUser(/semi[-_]space/)) {
+    v8.setFlagsFromString('--semi-space-growth-factor=1');
+    youngGenerationHeld = true;
+  }
+  if (!optimizerHeld && !givenByUser(/turbofan|jitless|max[-_]opt|always[-_]turbofan/)) {
+    v8.setFlagsFromString('--no-turbofan');
+    optimizerHeld = true;
+  }
 }
 
-export function releaseYoungGeneration(): void {
-  if (!held) return;
-  v8.setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
-  held = false;
+export function releaseStartup(): void {
+  if (youngGenerationHeld) {
+    v8.setFlagsFromString(`--semi-space-growth-factor=${DEFAULT_GROWTH_FACTOR}`);
+    youngGenerationHeld = false;
+  }
+  if (optimizerHeld) {
+    v8.setFlagsFromString('--turbofan');
+    optimizerHeld = false;
+  }
 }
