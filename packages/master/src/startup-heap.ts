@@ -12,8 +12,7 @@
  * Optimizing compiler: start-up code runs once (module loading and resolution, config
  * validation, migrations), yet it is hot enough for TurboFan, which compiled ~50 functions
  * on V8's background threads. Their compilers' memory stayed in those threads' malloc arenas
- * (4–13 MB of an idle master) and TurboFan's own code in the `node` binary was paged in
- * (~3.5 MB). The hold turns TurboFan off (`--no-turbofan`; Ignition and Sparkplug still run
+ * (4–13 MB of an idle master; glibc keeps it). The hold turns TurboFan off (`--no-turbofan`; Ignition and Sparkplug still run
  * everything); the release turns it back on, so the code a running master repeats (builds,
  * worker messages, REST) is optimized as before, once it runs (decision 0018).
  *
