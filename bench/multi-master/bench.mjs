@@ -506,6 +506,8 @@ Load average (1, 5, 15 min) ${results.loadBefore} at the start, ${os
 | build requests claimed and run per second, 1 master | ${results.claims1.perSecond}/s (${results.claims1.requests} in ${results.claims1.seconds} s, ${results.claims1.masterCpuMsPerBuild} ms master CPU per build) | |
 | build requests claimed and run per second, 3 masters | ${results.claims3.perSecond}/s (builds per master ${results.claims3.buildsPerMaster.join(' / ')}, ${results.claims3.masterCpuMsPerBuild} ms CPU per build) | ≥ 1,000/s |
 | the same, 3 masters with 3 database connections each (\`YARDMASTER_DB_POOL_SIZE=3\`, default 10) | ${results.claims3pool3.perSecond}/s (${results.claims3pool3.masterCpuMsPerBuild} ms CPU per build, ${results.claims3pool3.doubleClaims} double claims) | |
+| CPU per build, 1 master: master / PostgreSQL / simulated workers (ceiling on ${os.cpus().length} cores) | ${results.claims1.masterCpuMsPerBuild} / ${results.claims1.postgresCpuMsPerBuild} / ${results.claims1.workersCpuMsPerBuild} ms (${results.claims1.cpuCeilingPerSecond}/s) | |
+| CPU per build, 3 masters: masters / PostgreSQL / simulated workers (ceiling on ${os.cpus().length} cores) | ${results.claims3.masterCpuMsPerBuild} / ${results.claims3.postgresCpuMsPerBuild} / ${results.claims3.workersCpuMsPerBuild} ms (${results.claims3.cpuCeilingPerSecond}/s) | 2 ms in all for 1,000/s on 2 cores |
 | SQL statements (transactions) per build, 1 / 3 masters | ${results.claims1.statementsPerBuild} (${results.claims1.transactionsPerBuild}) / ${results.claims3.statementsPerBuild} (${results.claims3.transactionsPerBuild}) | |
 | double claims (requests with more than one build) | ${results.claims1.doubleClaims} and ${results.claims3.doubleClaims} | 0 |
 | force → build start, 10 pending: p50 / p95 | ${results.latency10.p50} / ${results.latency10.p95} ms | |
@@ -517,12 +519,15 @@ Load average (1, 5, 15 min) ${results.loadBefore} at the start, ${os
 
 "Claimed and run" is the headline: requests claimed **and** built (build row, steps, log,
 request and buildset completed, events) per second, from the first claim to the last
-completion. "Raw claims" counts only the claim statement, \`UPDATE … WHERE id IN (head of
-the queue, FOR UPDATE SKIP LOCKED) RETURNING\`, run in a loop against PostgreSQL with
+completion. "Raw claims" counts only the claim statement, \`UPDATE … WHERE id = any(array(head of
+the queue, FOR UPDATE SKIP LOCKED)) RETURNING\`, run in a loop against PostgreSQL with
 nothing else: what claiming alone costs. The last row is the ceiling for a whole build on
 this machine, measured without any master: the writes a noop build needs at the least, one
 round trip each (bench/multi-master/pg-ceiling.mjs). Statements per build come from the
-masters' own count (\`YARDMASTER_SQL_STATS\`); \`BENCH_SQL_SHAPES=1\` lists them.
+masters' own count (\`YARDMASTER_SQL_STATS\`); \`BENCH_SQL_SHAPES=1\` lists them. CPU per build is
+read from \`/proc\` for the masters, PostgreSQL's server processes and this benchmark's process
+(the simulated workers); the ceiling is what that CPU allows on this machine's cores;
+\`BENCH_PG_STATEMENTS=1\` shows PostgreSQL's own time per statement shape.
 <!-- multi-master:end -->`;
   const file = path.join(ROOT, 'bench/RESULTS.md');
   const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n';

@@ -7,7 +7,7 @@
 // best of them is reported: on a shared 2-core machine more connections is not always
 // faster):
 //   select1   `select 1`: the bare round trip (client + server + loopback)
-//   claim     the batch claim alone (UPDATE … IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING,
+//   claim     the batch claim alone (UPDATE … = any(array(SELECT … FOR UPDATE SKIP LOCKED)) RETURNING,
 //             10 requests per statement): raw claims per second
 //   build     the minimal statements of one noop build, one round trip each (claim share,
 //             build row, properties, step rows, log, request + buildset, events + NOTIFY)
@@ -41,13 +41,12 @@ function q(client, text, values) {
 }
 const names = new Map();
 
-// As BuildsetsData.claimNext: the head as a materialized CTE (as `id IN (SELECT … LIMIT n
-// FOR UPDATE SKIP LOCKED)` PostgreSQL may re-run the subquery and claim more than n).
-const CLAIM = `with head as materialized (select id from buildrequests where builderid = $3
+// As BuildsetsData.claimNext on PostgreSQL: the head read once as an `array(…)` init plan,
+// locked FOR UPDATE SKIP LOCKED, the update by primary key only (decision 0020).
+const CLAIM = `update buildrequests set claimed_by_masterid = $1, claimed_at = $2
+  where id = any(array(select id from buildrequests where builderid = $3
     and complete = 0 and claimed_by_masterid is null order by priority desc, submitted_at, id
-    limit $4 for update skip locked)
-  update buildrequests set claimed_by_masterid = $1, claimed_at = $2
-  where id in (select id from head) and claimed_by_masterid is null and complete = 0
+    limit $4 for update skip locked))
   returning *`;
 
 async function seed(pool, count) {
