@@ -140,18 +140,19 @@ class Reader {
   }
 
   private mapSize(): number {
-    const type = this.byte();
-    if (type >= 0x80 && type <= 0x8f) return type & 0x0f;
-    if (type === 0xde) return this.uint(2);
-    if (type === 0xdf) return this.uint(4);
-    throw NOT_FAST;
+    return this.containerSize(0x80, 0xde);
   }
 
   private arraySize(): number {
+    return this.containerSize(0x90, 0xdc);
+  }
+
+  /** A map's or array's size: its fix form (`fix` … `fix + 15`), then its 16- and 32-bit forms. */
+  private containerSize(fix: number, sized16: number): number {
     const type = this.byte();
-    if (type >= 0x90 && type <= 0x9f) return type & 0x0f;
-    if (type === 0xdc) return this.uint(2);
-    if (type === 0xdd) return this.uint(4);
+    if (type >= fix && type <= fix + 0x0f) return type & 0x0f;
+    if (type === sized16) return this.uint(2);
+    if (type === sized16 + 1) return this.uint(4);
     throw NOT_FAST;
   }
 

@@ -12,7 +12,7 @@
  * watcher is stopped; signals always go to the whole process group, so background children
  * (`sleep 100 &`) die with the command. While `whenWritable` says the master is behind, the
  * child's stdout and stderr are paused (`#held`) until it has caught up; a kill resumes
- * them for good.
+ * them for good (`#killed`).
  *
  * Updates, in Buildbot's order: header lines (command, ` in dir …`, ` watching logfiles`,
  * ` argv:`, ` environment:` + sorted `  K=V`, ` writing N bytes to stdin`, ` using PTY: False`),
@@ -161,8 +161,8 @@ export class RunProcess {
     this.#logger.info(`${message} (pid ${this.#child?.pid ?? '-'})`);
     this.#sendUpdate([['header', `\n${message}\n`]]);
     // A process being killed is read to its end whatever the master's pace, so its pipes
-    // close (and `close` fires) within the kill's own timeouts.
-    this.#held = true;
+    // close (and `close` fires) within the kill's own timeouts; `#killed` keeps it so.
+    this.#held = false;
     this.#child?.stdout?.resume();
     this.#child?.stderr?.resume();
     this.#killed = true;
@@ -264,7 +264,7 @@ export class RunProcess {
    * no-output timeout counts from when reading resumes.
    */
   #holdWhileBehind(): void {
-    if (this.#held) return;
+    if (this.#held || this.#killed) return;
     const caughtUp = this.#options.whenWritable?.();
     const child = this.#child;
     if (!caughtUp || !child) return;

@@ -49,6 +49,21 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       return brids;
     }
 
+    /** A build of a new request on builder `b`, run by master `m`, in state `state`. */
+    async function newBuild(state: string): Promise<number> {
+      const m = await data.masters.register('m');
+      const b = await data.builders.ensure('b', null, []);
+      const [brid] = await requests(b, 1);
+      const { buildid } = await data.builds.add({
+        builderid: b,
+        buildrequestid: brid!,
+        workerid: null,
+        masterid: m,
+        state,
+      });
+      return buildid;
+    }
+
     it('claims the head of a queue in order, and two claiming masters never get the same request', async () => {
       const m1 = await data.masters.register('m1');
       const m2 = await data.masters.register('m2');
@@ -316,16 +331,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
     });
 
     it('stores properties by name, replacing what a later write changes', async () => {
-      const m = await data.masters.register('m');
-      const b = await data.builders.ensure('b', null, []);
-      const [brid] = await requests(b, 1);
-      const { buildid } = await data.builds.add({
-        builderid: b,
-        buildrequestid: brid!,
-        workerid: null,
-        masterid: m,
-        state: 's',
-      });
+      const buildid = await newBuild('s');
       await data.builds.setProperties(buildid, { a: [1, 'x'], b: ['two', 'y'] });
       await data.builds.setProperties(buildid, { b: [{ three: 3 }, 'z'] });
       expect((await data.builds.properties([buildid])).get(buildid)).toEqual({
@@ -335,16 +341,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
     });
 
     it('adds a started step in one write, with its new and started events', async () => {
-      const m = await data.masters.register('m');
-      const b = await data.builders.ensure('b', null, []);
-      const [brid] = await requests(b, 1);
-      const { buildid } = await data.builds.add({
-        builderid: b,
-        buildrequestid: brid!,
-        workerid: null,
-        masterid: m,
-        state: 's',
-      });
+      const buildid = await newBuild('s');
       const step = await data.steps.addStarted(buildid, {
         number: 0,
         name: 'compile',
@@ -373,16 +370,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
     });
 
     it("starts a step with the previous step's end and the build's new state in one write", async () => {
-      const m = await data.masters.register('m');
-      const b = await data.builders.ensure('b', null, []);
-      const [brid] = await requests(b, 1);
-      const { buildid } = await data.builds.add({
-        builderid: b,
-        buildrequestid: brid!,
-        workerid: null,
-        masterid: m,
-        state: 'starting',
-      });
+      const buildid = await newBuild('starting');
       const first = await data.steps.addStarted(buildid, {
         number: 0,
         name: 'worker_preparation',
@@ -417,16 +405,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
     });
 
     it('appends from the line count its writer gives and stores the last lines with the completion', async () => {
-      const m = await data.masters.register('m');
-      const b = await data.builders.ensure('b', null, []);
-      const [brid] = await requests(b, 1);
-      const { buildid } = await data.builds.add({
-        builderid: b,
-        buildrequestid: brid!,
-        workerid: null,
-        masterid: m,
-        state: 's',
-      });
+      const buildid = await newBuild('s');
       const step = await data.steps.addStarted(buildid, { number: 0, name: 'sh', state: 'run' });
       const logid = await data.logs.add(step.stepid, 'stdio', 's');
       expect(await data.logs.append(logid, 'hcmd\nostart\n', 0)).toBe(2);
@@ -448,16 +427,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
     });
 
     it("stores a step's end with its logs' last lines and completions, in one write", async () => {
-      const m = await data.masters.register('m');
-      const b = await data.builders.ensure('b', null, []);
-      const [brid] = await requests(b, 1);
-      const { buildid } = await data.builds.add({
-        builderid: b,
-        buildrequestid: brid!,
-        workerid: null,
-        masterid: m,
-        state: 's',
-      });
+      const buildid = await newBuild('s');
       const step = await data.steps.addStarted(buildid, { number: 0, name: 'sh', state: 'run' });
       const stdio = await data.logs.add(step.stepid, 'stdio', 's');
       const quiet = await data.logs.add(step.stepid, 'quiet log', 't');
@@ -497,16 +467,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
     });
 
     it("stores step 0's end with the build's new state, in one write", async () => {
-      const m = await data.masters.register('m');
-      const b = await data.builders.ensure('b', null, []);
-      const [brid] = await requests(b, 1);
-      const { buildid } = await data.builds.add({
-        builderid: b,
-        buildrequestid: brid!,
-        workerid: null,
-        masterid: m,
-        state: 'starting',
-      });
+      const buildid = await newBuild('starting');
       const step = await data.steps.addStarted(buildid, {
         number: 0,
         name: 'worker_preparation',

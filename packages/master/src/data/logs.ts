@@ -38,7 +38,8 @@ export const LOG_COLLECTION: CollectionDef = {
   },
 };
 
-type LogRow = {
+/** A `logs` row, as stored (and as PostgreSQL's row_to_json gives it). */
+export type LogRow = {
   id: number;
   name: string;
   slug: string;
@@ -48,7 +49,7 @@ type LogRow = {
   type: string;
 };
 
-function toLog(row: LogRow): LogEntity {
+export function toLog(row: LogRow): LogEntity {
   return {
     logid: row.id,
     name: row.name,
@@ -85,15 +86,25 @@ interface EncodedChunk {
  * Whole lines (a missing last newline is added), gzip'd from 256 bytes. `knownLines`, when
  * given, is the number of '\n' in `text` (the log writer knows it without a pass per line).
  */
-function encodeChunk(text: string, knownLines?: number): EncodedChunk {
-  let lines = knownLines ?? countNewlines(text);
-  if (!text.endsWith('\n')) {
-    text += '\n';
-    lines++;
-  }
-  const raw = Buffer.from(text, 'utf8');
+function encodeChunk(text: string | Buffer, knownLines?: number): EncodedChunk {
+  return compressInPlace(wholeLines(text, knownLines));
+}
+
+/** Whole lines gzip'd on the event loop from COMPRESS_FROM_BYTES, stored as they are below. */
+function compressInPlace({ raw, lines }: { raw: Buffer; lines: number }): EncodedChunk {
   const compressed = raw.length >= COMPRESS_FROM_BYTES;
   return { content: compressed ? gzipSync(raw, { level: 1 }) : raw, compressed, lines };
+}
+
+/** `text` as UTF-8 bytes ending with a newline (added if missing), and its line count. */
+function wholeLines(text: string | Buffer, knownLines?: number): { raw: Buffer; lines: number } {
+  let raw = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  let lines = knownLines ?? countNewlineBytes(raw);
+  if (raw[raw.length - 1] !== 0x0a) {
+    raw = Buffer.concat([raw, NEWLINE]);
+    lines++;
+  }
+  return { raw, lines };
 }
 
 const gzip = promisify(gzipCallback);
@@ -111,17 +122,9 @@ const COMPRESS_OFF_THREAD_FROM_BYTES = 4 * 1024 * 1024;
  * very large chunk is gzip'd on the thread pool, so the event loop goes on meanwhile.
  */
 async function encodeChunkAsync(text: string | Buffer, knownLines?: number): Promise<EncodedChunk> {
-  if (typeof text === 'string') text = Buffer.from(text, 'utf8');
-  let lines = knownLines ?? countNewlineBytes(text);
-  let raw = text;
-  if (raw[raw.length - 1] !== 0x0a) {
-    raw = Buffer.concat([raw, NEWLINE]);
-    lines++;
-  }
-  if (raw.length < COMPRESS_OFF_THREAD_FROM_BYTES) {
-    const compressed = raw.length >= COMPRESS_FROM_BYTES;
-    return { content: compressed ? gzipSync(raw, { level: 1 }) : raw, compressed, lines };
-  }
+  const whole = wholeLines(text, knownLines);
+  if (whole.raw.length < COMPRESS_OFF_THREAD_FROM_BYTES) return compressInPlace(whole);
+  const { raw, lines } = whole;
   return { content: await gzip(raw, { level: 1 }), compressed: true, lines };
 }
 
@@ -130,12 +133,6 @@ const NEWLINE = Buffer.from('\n');
 function countNewlineBytes(bytes: Buffer): number {
   let lines = 0;
   for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) lines++;
-  return lines;
-}
-
-function countNewlines(text: string): number {
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
   return lines;
 }
 
@@ -250,34 +247,28 @@ export class LogsData {
   async finishTailsIn(trx: Kysely<Database>, tails: LogTail[]): Promise<LogEntity[]> {
     const rows: LogEntity[] = [];
     for (const tail of tails) {
+      let numLines: number | undefined;
       if (tail.text.length > 0) {
         const chunk = encodeChunk(tail.text, tail.lines);
+        numLines = tail.firstLine + chunk.lines;
         await trx
           .insertInto('logchunks')
           .values({
             logid: tail.logid,
             first_line: tail.firstLine,
-            last_line: tail.firstLine + chunk.lines - 1,
+            last_line: numLines - 1,
             content: chunk.content,
             compressed: chunk.compressed ? 1 : 0,
           })
           .execute();
-        const row = await trx
-          .updateTable('logs')
-          .set({ num_lines: tail.firstLine + chunk.lines, complete: 1 })
-          .where('id', '=', tail.logid)
-          .returningAll()
-          .executeTakeFirst();
-        if (row) rows.push(toLog(row));
-      } else {
-        const row = await trx
-          .updateTable('logs')
-          .set({ complete: 1 })
-          .where('id', '=', tail.logid)
-          .returningAll()
-          .executeTakeFirst();
-        if (row) rows.push(toLog(row));
       }
+      const row = await trx
+        .updateTable('logs')
+        .set(numLines === undefined ? { complete: 1 } : { num_lines: numLines, complete: 1 })
+        .where('id', '=', tail.logid)
+        .returningAll()
+        .executeTakeFirst();
+      if (row) rows.push(toLog(row));
     }
     return rows;
   }

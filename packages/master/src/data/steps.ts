@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { PREPARED } from '../db/prepared-statements.js';
 import type { DataContext } from './context.js';
 import { isPostgres, parseJson, toSeconds } from './context.js';
-import { LogsData, type LogEntity, type LogTail } from './logs.js';
+import { LogsData, toLog, type LogEntity, type LogRow, type LogTail } from './logs.js';
 import { BuildsData, toBuild, type BuildRow } from './builds.js';
 import type { Result } from '../results.js';
 import { applyFilters, applyOrderAndPage, type CollectionDef } from './query.js';
@@ -62,17 +62,6 @@ type StepRow = {
   results: number | null;
   urls: string;
   hidden: number;
-};
-
-/** A `logs` row as PostgreSQL's row_to_json gives it. */
-type LogRowJson = {
-  id: number;
-  name: string;
-  slug: string;
-  stepid: number;
-  complete: number;
-  num_lines: number;
-  type: string;
 };
 
 function toStep(r: StepRow): StepEntity {
@@ -263,7 +252,7 @@ export class StepsData {
       const buildJson = build ? sql`(select row_to_json(b) from b)` : sql`null`;
       const result = await sql<{
         step: StepRow | null;
-        logs: LogRowJson[] | null;
+        logs: LogRow[] | null;
         build: BuildRow | null;
       }>`${sql.raw(PREPARED)}with ${sql.join(ctes)}
         select (select row_to_json(s) from s) as step,
@@ -272,15 +261,7 @@ export class StepsData {
       const first = result.rows[0];
       step = first?.step ?? undefined;
       buildRow = first?.build ?? undefined;
-      logRows = (first?.logs ?? []).map((l) => ({
-        logid: l.id,
-        name: l.name,
-        slug: l.slug,
-        stepid: l.stepid,
-        complete: l.complete === 1,
-        num_lines: l.num_lines,
-        type: l.type,
-      }));
+      logRows = (first?.logs ?? []).map(toLog);
     } else {
       [step, logRows, buildRow] = await this.ctx.db.transaction().execute(async (trx) => {
         const rows = await logsData.finishTailsIn(trx, logs);

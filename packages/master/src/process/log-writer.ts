@@ -110,12 +110,21 @@ export class LogWriter {
       this.used += buffer.write(text, this.used, 'utf8');
       this.pendingLines += lineCount(text);
     }
-    if (this.used >= (this.options.flushBytes ?? DEFAULT_FLUSH_BYTES)) {
+    if (this.used >= this.flushBytes) {
       this.fullSize = true;
       void this.flush();
     } else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.options.flushMs ?? DEFAULT_FLUSH_MS);
     }
+  }
+
+  private get flushBytes(): number {
+    return this.options.flushBytes ?? DEFAULT_FLUSH_BYTES;
+  }
+
+  /** The size of a full-size buffer: `flushBytes` and the slack. */
+  private get fullBufferBytes(): number {
+    return this.flushBytes + BUFFER_SLACK_BYTES;
   }
 
   /**
@@ -125,8 +134,8 @@ export class LogWriter {
   private reserve(bytes: number): Buffer {
     const current = this.buffer;
     if (current && this.used + bytes <= current.length) return current;
-    const flushBytes = this.options.flushBytes ?? DEFAULT_FLUSH_BYTES;
-    const fullSize = flushBytes + BUFFER_SLACK_BYTES;
+    const flushBytes = this.flushBytes;
+    const fullSize = this.fullBufferBytes;
     if (current && this.used + bytes < flushBytes) {
       // Still filling a small buffer: move to one twice as big (at most full size).
       const grown = Buffer.allocUnsafe(
@@ -171,8 +180,11 @@ export class LogWriter {
           // This writer is the log's only one: it knows where the chunk starts.
           this.numLines = await this.data.logs.append(this.logid, text, this.numLines, lines);
           // Stored: the buffer is free again (the append keeps no reference to it).
-          const fullSize = (this.options.flushBytes ?? DEFAULT_FLUSH_BYTES) + BUFFER_SLACK_BYTES;
-          if (!this.finished && buffer.length === fullSize && this.spares.length < SPARE_BUFFERS) {
+          if (
+            !this.finished &&
+            buffer.length === this.fullBufferBytes &&
+            this.spares.length < SPARE_BUFFERS
+          ) {
             this.spares.push(buffer);
           }
         } catch (error) {
