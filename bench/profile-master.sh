@@ -8,7 +8,7 @@
 # Profiling slows the master down: these runs are for finding hot spots, never for figures.
 #
 #   bench/profile-master.sh SCRATCH [PHASE...]    SCRATCH as set up by the harness's setup.sh
-# Env: YM_REPO (default this repository), BB_PEER_DIR, BENCH_B=200, WORKER=bb|own (bb: the 4
+# Env: YM_REPO (default this repository), BB_PEER_DIR, BENCH_B=200, BENCH_LOG_BYTES=20000000, WORKER=bb|own (bb: the 4
 #      buildbot-workers; own: our TypeScript worker w1).
 set -euo pipefail
 
@@ -25,6 +25,7 @@ source "$SCRATCH/master/peer.env"
 set +a
 export BB_URL="http://127.0.0.1:$BB_WWW_PORT" BENCH_EVENTS=poll BENCH_PROTO=profile BENCH_RUN=1
 B="${BENCH_B:-200}"
+LOG_BYTES="${BENCH_LOG_BYTES:-20000000}"
 WORKER="${WORKER:-bb}"
 OUT="$SCRATCH/profiles/$(date +%Y%m%d-%H%M%S)"
 BASEDIR="$SCRATCH/ym-profile"
@@ -99,8 +100,8 @@ for phase in "${PHASES[@]}"; do
   sleep 1
   case $phase in
     noop) "${CLIENT[@]}" throughput builder=noop tag=a_noop "count=$B" conc=8 | tee -a "$OUT/results.tsv" ;;
-    logs80) "${CLIENT[@]}" logs bytes=20000000 line_bytes=80 | tee -a "$OUT/results.tsv" ;;
-    logs2) "${CLIENT[@]}" logs bytes=20000000 line_bytes=2 | tee -a "$OUT/results.tsv" ;;
+    logs80) "${CLIENT[@]}" logs "bytes=$LOG_BYTES" line_bytes=80 | tee -a "$OUT/results.tsv" ;;
+    logs2) "${CLIENT[@]}" logs "bytes=$LOG_BYTES" line_bytes=2 | tee -a "$OUT/results.tsv" ;;
     rest) wrk -t2 -c20 -d10s --latency -H 'Accept: application/json' "$BB_URL/api/v2/builds?limit=50" \
       | grep -E 'Requests/sec|^ +(50|99)%' | tee -a "$OUT/results.tsv" ;;
     *) log "unknown phase $phase"; exit 2 ;;

@@ -75,7 +75,9 @@ export {
 export {
   elapsedUpdate,
   headerUpdate,
+  logChunkBytes,
   logChunkLines,
+  logChunkText,
   makeLogChunk,
   parseLogChunk,
   parseUpdateArgs,

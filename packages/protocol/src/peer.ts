@@ -38,11 +38,13 @@ export interface MsgpackPeerOptions {
    */
   onError?: (error: Error) => void;
   /**
-   * Decode `update` frames without their log chunks' newline-offset and timestamp lists
-   * (`decodeUpdateFrame`: the chunks arrive as `[text, [], []]`). For a master, which reads
-   * only a chunk's text; saves decoding 2 numbers per log line. Default: false.
+   * Decode `update` frames' log chunks as `[UTF-8 bytes, [], []]`: without their
+   * newline-offset and timestamp lists, and with the text as a view of the frame's bytes
+   * (`decodeUpdateFrame`; `logChunkText` makes it a string). For a master, which reads only
+   * a chunk's text and stores it as bytes; saves decoding 2 numbers per log line and the
+   * text. Default: false.
    */
-  skipLogLineLists?: boolean;
+  rawLogChunks?: boolean;
 }
 
 interface PendingRequest {
@@ -57,7 +59,7 @@ export class MsgpackPeer {
   readonly #onRequest: (frame: Frame) => unknown;
   readonly #requestTimeoutMs: number | undefined;
   readonly #onError: (error: Error) => void;
-  readonly #skipLogLineLists: boolean;
+  readonly #rawLogChunks: boolean;
   readonly #pending = new Map<number, PendingRequest>();
   /** seq_numbers that timed out, so a late response is not reported as unknown. */
   readonly #timedOut = new Set<number>();
@@ -70,7 +72,7 @@ export class MsgpackPeer {
     this.#onRequest = options.onRequest;
     this.#requestTimeoutMs = options.requestTimeoutMs;
     this.#onError = options.onError ?? (() => undefined);
-    this.#skipLogLineLists = options.skipLogLineLists ?? false;
+    this.#rawLogChunks = options.rawLogChunks ?? false;
   }
 
   get pendingCount(): number {
@@ -87,7 +89,7 @@ export class MsgpackPeer {
    * connection). Requests are handled asynchronously; their response is sent when ready.
    */
   receive(data: Buffer): void {
-    const frame = (this.#skipLogLineLists && decodeUpdateFrame(data)) || decodeFrame(data);
+    const frame = (this.#rawLogChunks && decodeUpdateFrame(data)) || decodeFrame(data);
     if (this.#closed) return;
     if (frame.op === 'response') {
       this.#settle(frame);

@@ -3,7 +3,10 @@ import { decodeFrame, encodeFrame, encodeValue, type Frame } from './codec.js';
 import { loadGoldenFixtures } from './fixtures.js';
 import { decodeUpdateFrame } from './update-decoder.js';
 
-/** `frame` as decodeFrame gives it, with every log chunk's two lists emptied. */
+/**
+ * `frame` as decodeFrame gives it, with every log chunk's two lists emptied and its text as
+ * UTF-8 bytes.
+ */
 function withoutLineLists(frame: Frame): Frame {
   if (frame.op !== 'update' || !Array.isArray(frame.args)) return frame;
   const args = (frame.args as unknown[]).map((pair: unknown): unknown => {
@@ -16,7 +19,7 @@ function withoutLineLists(frame: Frame): Frame {
       [chunk[1], chunk[2]].every(
         (list) => Array.isArray(list) && list.every((item) => typeof item === 'number'),
       )
-        ? [chunk[0], [], []]
+        ? [Buffer.from(chunk[0]), [], []]
         : chunk;
     if (key === 'stdout' || key === 'stderr' || key === 'header') return [key, empty(value)];
     if (key === 'log' && Array.isArray(value) && value.length === 2) {
@@ -69,7 +72,10 @@ describe('decodeUpdateFrame', () => {
     const bytes = encodeFrame(frame);
     const fast = decodeUpdateFrame(bytes);
     expect(fast).toEqual(withoutLineLists(decodeFrame(bytes)));
-    expect((fast?.args as unknown[])[0]).toEqual(['stdout', ['one\ntwo\n', [], []]]);
+    const stdout = (fast?.args as [string, [Buffer]][])[0];
+    expect(stdout).toEqual(['stdout', [Buffer.from('one\ntwo\n'), [], []]]);
+    // The text is a view of the frame, not a copy.
+    expect(stdout?.[1][0].buffer).toBe(bytes.buffer);
     expect((fast?.args as unknown[])[9]).toEqual(['stdout', ['not lines', ['a'], []]]);
   });
 

@@ -5,7 +5,10 @@
  * timestamp lists (their items are checked to be numbers and skipped; the chunk gets empty
  * lists). A master does not read those lists — Buildbot's master takes `value[0]` of a
  * chunk as Yardmaster's does — and at 80-byte lines they are 2.5 million numbers per 100 MB,
- * half of what msgpack decoding allocates. Everything else in the frame is decoded as
+ * half of what msgpack decoding allocates. A chunk's text is not decoded either: it arrives
+ * as its UTF-8 bytes, a view of `data` (not a copy), which the master's log writer copies
+ * into the lines it stores; `logChunkText` turns it into a string where one is needed
+ * (decision 0021). Everything else in the frame is decoded as
  * `decodeFrame` would (strings, numbers, nil, booleans, bin as Buffer, arrays, maps with
  * string keys). A frame this reader does not fully understand — another op, `op` not the
  * first key, an extension type, a map key that is not a string, trailing bytes, a short
@@ -80,20 +83,39 @@ class Reader {
     return args;
   }
 
-  /** `[text, offsets, timestamps]` as `[text, [], []]`; anything else as it is. */
+  /**
+   * `[text, offsets, timestamps]` as `[UTF-8 bytes of text, [], []]`; anything else as it is
+   * (decoded as `value` does).
+   */
   private logChunk(): unknown {
     const start = this.pos;
     if (this.byte() !== 0x93) {
       this.pos = start;
       return this.value();
     }
-    const text = this.value();
-    const listsAt = this.pos;
-    if (typeof text !== 'string' || !this.skipNumbers() || !this.skipNumbers()) {
-      this.pos = listsAt;
-      return [text, this.value(), this.value()];
+    const textAt = this.pos;
+    const text = this.strBytes();
+    if (text === undefined || !this.skipNumbers() || !this.skipNumbers()) {
+      this.pos = textAt;
+      return [this.value(), this.value(), this.value()];
     }
     return [text, EMPTY as number[], EMPTY as number[]];
+  }
+
+  /** The bytes of a str (a view of the frame), or undefined when the next value is no str. */
+  private strBytes(): Buffer | undefined {
+    const type = this.byte();
+    let length: number;
+    if (type >= 0xa0 && type <= 0xbf) length = type & 0x1f;
+    else if (type === 0xd9) length = this.uint(1);
+    else if (type === 0xda) length = this.uint(2);
+    else if (type === 0xdb) length = this.uint(4);
+    else return undefined;
+    const end = this.pos + length;
+    if (end > this.data.length) throw NOT_FAST;
+    const bytes = this.data.subarray(this.pos, end);
+    this.pos = end;
+    return bytes;
   }
 
   /** Skips an array made only of numbers; false (position undefined) for anything else. */

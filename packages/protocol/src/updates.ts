@@ -160,3 +160,21 @@ function isNumberList(value: unknown): value is number[] {
 function hasSurrogates(text: string): boolean {
   return /[\uD800-\uDFFF]/.test(text);
 }
+
+/**
+ * The text of a log chunk as an update carries it: `[text, offsets, timestamps]`, or a bare
+ * text; the text as a string or as UTF-8 bytes (a master's `rawLogChunks`). '' for anything
+ * else.
+ */
+export function logChunkText(value: unknown): string {
+  const text = Array.isArray(value) ? (value[0] as unknown) : value;
+  if (typeof text === 'string') return text;
+  if (Buffer.isBuffer(text)) return text.toString('utf8');
+  return '';
+}
+
+/** A log chunk's text when it came as UTF-8 bytes (see `logChunkText`), else undefined. */
+export function logChunkBytes(value: unknown): Buffer | undefined {
+  const text = Array.isArray(value) ? (value[0] as unknown) : value;
+  return Buffer.isBuffer(text) ? text : undefined;
+}

@@ -408,7 +408,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       const buildid = await newBuild('s');
       const step = await data.steps.addStarted(buildid, { number: 0, name: 'sh', state: 'run' });
       const logid = await data.logs.add(step.stepid, 'stdio', 's');
-      expect(await data.logs.append(logid, 'hcmd\nostart\n', 0)).toBe(2);
+      expect(await data.logs.append(logid, 'hcmd\nostart\n', { firstLine: 0 })).toBe(2);
       await data.logs.finish(logid, { text: 'oend\nhexit 0', firstLine: 2 });
       expect(await data.logs.get(logid)).toMatchObject({ num_lines: 4, complete: true });
       expect(await data.logs.contents(logid)).toBe('hcmd\nostart\noend\nhexit 0\n');
@@ -431,7 +431,7 @@ export function buildWritePathContract(name: string, open: () => Promise<Databas
       const step = await data.steps.addStarted(buildid, { number: 0, name: 'sh', state: 'run' });
       const stdio = await data.logs.add(step.stepid, 'stdio', 's');
       const quiet = await data.logs.add(step.stepid, 'quiet log', 't');
-      await data.logs.append(stdio, 'hcmd\n', 0);
+      await data.logs.append(stdio, 'hcmd\n', { firstLine: 0 });
       events.length = 0;
       now += 2_000;
       await data.steps.finish(step.stepid, Results.FAILURE, 'failed', true, [

@@ -1,7 +1,9 @@
 /**
  * Logs and their chunks. A chunk is a run of whole lines, gzip-compressed when worth it,
  * appended as output arrives so a log can be read while its step runs. Lines of an
- * 's' (stdio) log start with their stream: 'o' stdout, 'e' stderr, 'h' header.
+ * 's' (stdio) log start with their stream: 'o' stdout, 'e' stderr, 'h' header. A chunk of
+ * one stream's lines may be stored without the letters, its `stream` naming them: readers
+ * put them back (`contents`) or have nothing to strip (`raw`; decision 0021).
  * One writer per log (the build that owns it) keeps `num_lines` consistent.
  */
 import { promisify } from 'node:util';
@@ -61,15 +63,24 @@ export function toLog(row: LogRow): LogEntity {
   };
 }
 
-/** What a log's writer has left to store when its step ends: stored with the step's end. */
-export interface LogTail {
-  logid: number;
-  /** Whole lines not stored yet (may be empty). */
-  text: string;
-  /** Lines stored so far: where `text` starts. */
-  firstLine: number;
-  /** The number of lines in `text`, when the writer knows it (saves counting them). */
+export type LogStream = 'o' | 'e' | 'h';
+
+/** Where appended lines go and what the writer knows of them (saves reading and counting). */
+export interface ChunkPlacement {
+  /** Lines stored so far, from the log's one writer: where the text starts. */
+  firstLine?: number;
+  /** The number of lines in the text, when the writer knows it. */
   lines?: number;
+  /** Stdio logs: every line is of this stream and comes without its letter in front. */
+  stream?: LogStream;
+}
+
+/** What a log's writer has left to store when its step ends: stored with the step's end. */
+export interface LogTail extends ChunkPlacement {
+  logid: number;
+  /** Whole lines not stored yet (may be empty), as text or UTF-8 bytes. */
+  text: string | Buffer;
+  firstLine: number;
 }
 
 export function slugify(name: string): string {
@@ -80,20 +91,25 @@ interface EncodedChunk {
   content: Buffer;
   compressed: boolean;
   lines: number;
+  stream: LogStream | null;
 }
 
 /**
- * Whole lines (a missing last newline is added), gzip'd from 256 bytes. `knownLines`, when
+ * Whole lines (a missing last newline is added), gzip'd from 256 bytes. `at.lines`, when
  * given, is the number of '\n' in `text` (the log writer knows it without a pass per line).
  */
-function encodeChunk(text: string | Buffer, knownLines?: number): EncodedChunk {
-  return compressInPlace(wholeLines(text, knownLines));
+function encodeChunk(text: string | Buffer, at: ChunkPlacement = {}): EncodedChunk {
+  return compressInPlace(wholeLines(text, at.lines), at.stream);
 }
 
 /** Whole lines gzip'd on the event loop from COMPRESS_FROM_BYTES, stored as they are below. */
-function compressInPlace({ raw, lines }: { raw: Buffer; lines: number }): EncodedChunk {
+function compressInPlace(
+  { raw, lines }: { raw: Buffer; lines: number },
+  stream: LogStream | undefined,
+): EncodedChunk {
   const compressed = raw.length >= COMPRESS_FROM_BYTES;
-  return { content: compressed ? gzipSync(raw, { level: 1 }) : raw, compressed, lines };
+  const content = compressed ? gzipSync(raw, { level: 1 }) : raw;
+  return { content, compressed, lines, stream: stream ?? null };
 }
 
 /** `text` as UTF-8 bytes ending with a newline (added if missing), and its line count. */
@@ -121,14 +137,22 @@ const COMPRESS_OFF_THREAD_FROM_BYTES = 4 * 1024 * 1024;
  * `encodeChunk` for the appends of a running log (the text may be UTF-8 bytes already): a
  * very large chunk is gzip'd on the thread pool, so the event loop goes on meanwhile.
  */
-async function encodeChunkAsync(text: string | Buffer, knownLines?: number): Promise<EncodedChunk> {
-  const whole = wholeLines(text, knownLines);
-  if (whole.raw.length < COMPRESS_OFF_THREAD_FROM_BYTES) return compressInPlace(whole);
+async function encodeChunkAsync(text: string | Buffer, at: ChunkPlacement): Promise<EncodedChunk> {
+  const whole = wholeLines(text, at.lines);
+  if (whole.raw.length < COMPRESS_OFF_THREAD_FROM_BYTES) return compressInPlace(whole, at.stream);
   const { raw, lines } = whole;
-  return { content: await gzip(raw, { level: 1 }), compressed: true, lines };
+  const content = await gzip(raw, { level: 1 });
+  return { content, compressed: true, lines, stream: at.stream ?? null };
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** Whole lines with `stream` put in front of each (a chunk stored with its stream). */
+function withStream(text: string, stream: string): string {
+  if (text.length === 0) return text;
+  // After every '\n' but the last, and before the first line.
+  return stream + text.slice(0, -1).replaceAll('\n', `\n${stream}`) + '\n';
+}
 
 function countNewlineBytes(bytes: Buffer): number {
   let lines = 0;
@@ -169,21 +193,15 @@ export class LogsData {
   }
 
   /**
-   * Appends whole lines (each ending in '\n'); returns the new line count. The log's one
-   * writer may pass `firstLine` (the count it already wrote): then nothing is read first,
-   * and on PostgreSQL the chunk and the count are one statement. `lines`, when given, is
-   * the number of lines in `text`, which may be given as UTF-8 bytes.
+   * Appends whole lines (each ending in '\n', as text or UTF-8 bytes); returns the new line
+   * count. The log's one writer may pass `at.firstLine` (the count it already wrote): then
+   * nothing is read first, and on PostgreSQL the chunk and the count are one statement.
    */
-  async append(
-    logid: number,
-    text: string | Buffer,
-    firstLine?: number,
-    lines?: number,
-  ): Promise<number> {
+  async append(logid: number, text: string | Buffer, at: ChunkPlacement = {}): Promise<number> {
     if (text.length === 0) return (await this.get(logid))?.num_lines ?? 0;
-    const chunk = await encodeChunkAsync(text, lines);
+    const chunk = await encodeChunkAsync(text, at);
     const first =
-      firstLine ??
+      at.firstLine ??
       (
         await this.ctx.db
           .selectFrom('logs')
@@ -201,12 +219,9 @@ export class LogsData {
    * Marks the log complete; with `last`, its last lines are stored in the same write (a
    * short step's whole output is then one statement on PostgreSQL).
    */
-  async finish(
-    logid: number,
-    last?: { text: string; firstLine: number; lines?: number },
-  ): Promise<void> {
+  async finish(logid: number, last?: Omit<LogTail, 'logid'>): Promise<void> {
     if (last && last.text.length > 0) {
-      const chunk = encodeChunk(last.text, last.lines);
+      const chunk = encodeChunk(last.text, last);
       const row = await this.writeChunk(logid, last.firstLine, chunk, true);
       this.publish(row, 'append');
       this.publish(row, 'finished');
@@ -232,12 +247,12 @@ export class LogsData {
       if (tail.text.length === 0) {
         return sql`${name} as (update logs set complete = 1 where id = ${tail.logid} returning *)`;
       }
-      const chunk = encodeChunk(tail.text, tail.lines);
+      const chunk = encodeChunk(tail.text, tail);
       const numLines = tail.firstLine + chunk.lines;
       return sql`${sql.raw(`c${i}`)} as (insert into logchunks
-          (logid, first_line, last_line, content, compressed)
+          (logid, first_line, last_line, content, compressed, stream)
           values (${tail.logid}, ${tail.firstLine}, ${numLines - 1}, ${chunk.content},
-            ${chunk.compressed ? 1 : 0})),
+            ${chunk.compressed ? 1 : 0}, ${chunk.stream})),
         ${name} as (update logs set num_lines = ${numLines}, complete = 1
           where id = ${tail.logid} returning *)`;
     });
@@ -249,7 +264,7 @@ export class LogsData {
     for (const tail of tails) {
       let numLines: number | undefined;
       if (tail.text.length > 0) {
-        const chunk = encodeChunk(tail.text, tail.lines);
+        const chunk = encodeChunk(tail.text, tail);
         numLines = tail.firstLine + chunk.lines;
         await trx
           .insertInto('logchunks')
@@ -259,6 +274,7 @@ export class LogsData {
             last_line: numLines - 1,
             content: chunk.content,
             compressed: chunk.compressed ? 1 : 0,
+            stream: chunk.stream,
           })
           .execute();
       }
@@ -296,6 +312,7 @@ export class LogsData {
       last_line: numLines - 1,
       content: chunk.content,
       compressed: chunk.compressed ? 1 : 0,
+      stream: chunk.stream,
     };
     const set = complete ? { num_lines: numLines, complete: 1 } : { num_lines: numLines };
     if (isPostgres(this.ctx.db)) {
@@ -381,14 +398,16 @@ export class LogsData {
     const parts: string[] = [];
     for (const c of chunks) {
       const bytes = decodeBytes(c.content, c.compressed);
+      let text: string;
       if (c.first_line >= firstLine && c.last_line <= lastLine) {
-        parts.push(bytes.toString('utf8'));
-        continue;
+        text = bytes.toString('utf8');
+      } else {
+        // Part of a chunk (up to 1 MiB): only the lines asked for become a string.
+        const start = afterLines(bytes, 0, Math.max(0, firstLine - c.first_line));
+        const end = afterLines(bytes, start, lastLine - Math.max(firstLine, c.first_line) + 1);
+        text = bytes.toString('utf8', start, end);
       }
-      // Part of a chunk (up to 1 MiB): only the lines asked for become a string.
-      const start = afterLines(bytes, 0, Math.max(0, firstLine - c.first_line));
-      const end = afterLines(bytes, start, lastLine - Math.max(firstLine, c.first_line) + 1);
-      parts.push(bytes.toString('utf8', start, end));
+      parts.push(c.stream ? withStream(text, c.stream) : text);
     }
     return parts.join('');
   }
@@ -416,7 +435,8 @@ export class LogsData {
           const newline = cut >= bytes.length ? -1 : bytes.indexOf(0x0a, cut);
           const end = newline === -1 ? bytes.length : newline + 1;
           const text = bytes.toString('utf8', start, end);
-          yield type === 's' ? text.replace(/^./gm, '') : text;
+          // A chunk stored with its stream has no letters to strip.
+          yield type === 's' && !c.stream ? text.replace(/^./gm, '') : text;
           start = end;
         }
         from = c.last_line + 1;

@@ -205,6 +205,11 @@ export interface LogchunksTable {
   content: Uint8Array;
   /** 0 plain UTF-8, 1 gzip. */
   compressed: number;
+  /**
+   * Stdio logs: the stream ('o', 'e', 'h') of every line of a chunk stored without the
+   * letters in front; null when the content reads as stored (migration 0008).
+   */
+  stream: string | null;
 }
 
 export interface MqEventsTable {

@@ -14,6 +14,7 @@
  * a step are remembered by the build's redactor: stored log lines, properties and state
  * strings never contain their values.
  */
+import { logChunkBytes, logChunkText } from '@yardmaster/protocol';
 import path from 'node:path';
 import type { DataApi } from '../data/data-api.js';
 import type { BuildRequestEntity, PropertyMap, SourceStampEntity } from '../data/buildsets.js';
@@ -42,12 +43,6 @@ export interface BuildDeps {
   data: DataApi;
   log: Logger;
   masterid: number;
-}
-
-function textOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return '';
 }
 
 export class Build {
@@ -532,9 +527,7 @@ export class Build {
       workerPath: (...parts: string[]) => join(basedir, this.builder.builddir, ...parts),
       addLog: async (name, type = 's') => {
         const logid = await data.logs.add(stepid, name, type);
-        const writer = new LogWriter(data, logid, name, type, {
-          redact: (text) => redactor.redact(text),
-        });
+        const writer = new LogWriter(data, logid, name, type, { redactor });
         logs.push(writer);
         return writer;
       },
@@ -565,9 +558,10 @@ export class Build {
       onUpdate: (updates) => {
         if (log) {
           for (const [key, value] of updates) {
-            if (key === 'stdout') log.addStdout(textOf(value));
-            else if (key === 'stderr') log.addStderr(textOf(value));
-            else if (key === 'header') log.addHeader(textOf(value));
+            // A log chunk's text comes as UTF-8 bytes (rawLogChunks), stored as they are.
+            if (key === 'stdout') log.addStdout(logChunkBytes(value) ?? logChunkText(value));
+            else if (key === 'stderr') log.addStderr(logChunkBytes(value) ?? logChunkText(value));
+            else if (key === 'header') log.addHeader(logChunkText(value));
             else if (key === 'rc')
               log.addHeader(`program finished with exit code ${String(value)}`);
           }
@@ -577,7 +571,9 @@ export class Build {
           for (const [key, value] of updates) {
             if (key !== 'log' || !Array.isArray(value)) continue;
             const [name, chunk] = value as [unknown, unknown];
-            if (typeof name === 'string') logfiles[name]?.addStdout(textOf(chunk));
+            if (typeof name === 'string') {
+              logfiles[name]?.addStdout(logChunkBytes(chunk) ?? logChunkText(chunk));
+            }
           }
         }
         options.onUpdate?.(updates);

@@ -155,16 +155,17 @@ describe('LogWriter (SQLite)', () => {
   it('counts the lines of redacted text and of text logs', async () => {
     const stdio = await data.logs.add(stepid, 'stdio', 's');
     const redacting = new LogWriter(data, stdio, 'stdio', 's', {
-      redact: (text) => text.replaceAll('secret', '<hidden>'),
+      redactor: { isEmpty: false, redact: (text) => text.replaceAll('secret', '<hidden>') },
     });
     redacting.addStdout('a secret\nb\n');
     redacting.addStderr('é😀\n');
     const tail = await redacting.drain();
     expect(tail).toEqual({
       logid: stdio,
-      text: 'oa <hidden>\nob\neé😀\n',
+      text: Buffer.from('oa <hidden>\nob\neé😀\n'),
       firstLine: 0,
       lines: 3,
+      stream: undefined,
     });
     expect(redacting.numLines).toBe(3);
 
@@ -174,5 +175,88 @@ describe('LogWriter (SQLite)', () => {
     await plain.finish();
     expect(await data.logs.get(text)).toMatchObject({ num_lines: 3, complete: true });
     expect(await data.logs.contents(text)).toBe('x\ny\nz\n');
+  });
+
+  it('stores the lines of one stream without prefixes, the stream with the chunk', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    const writer = new LogWriter(data, logid, 'stdio', 's');
+    // Bytes as a master gets them: views of a frame, cut anywhere (here inside 'é').
+    const frame = Buffer.from('one\ntwé\nthree\n');
+    const cut = frame.indexOf('é') + 1;
+    writer.addStdout(frame.subarray(0, cut));
+    writer.addStdout(frame.subarray(cut));
+    frame.fill(0x21); // the frame's buffer is reused: the writer kept copies
+    await writer.flush();
+    writer.addStderr(Buffer.from('err\n'));
+    await writer.finish();
+    const chunks = await handle.db
+      .selectFrom('logchunks')
+      .select(['first_line', 'last_line', 'stream', 'content'])
+      .orderBy('first_line')
+      .execute();
+    expect(chunks.map((c) => [c.first_line, c.last_line, c.stream])).toEqual([
+      [0, 2, 'o'],
+      [3, 3, 'e'],
+    ]);
+    expect(Buffer.from(chunks[0]?.content ?? []).toString()).toBe('one\ntwé\nthree\n');
+    expect(await data.logs.contents(logid)).toBe('oone\notwé\nothree\neerr\n');
+    expect(await data.logs.contents(logid, 1, 1)).toBe('otwé\n');
+    let raw = '';
+    for await (const piece of data.logs.raw(logid, 's')) raw += piece;
+    expect(raw).toBe('one\ntwé\nthree\nerr\n');
+  });
+
+  it('prefixes the pending lines when a second stream joins them', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    // A full-size buffer (flushBytes 64) is reused after the switch; nothing may leak across.
+    const writer = new LogWriter(data, logid, 'stdio', 's', { flushBytes: 64 });
+    let expected = '';
+    for (let i = 0; i < 40; i++) {
+      const out = `out ${i} ${'x'.repeat(i % 9)}\n`.repeat(1 + (i % 3));
+      writer.addStdout(Buffer.from(out));
+      expected += out.replaceAll(/^(?=.)/gm, 'o');
+      if (i % 4 === 0) {
+        writer.addStderr(`err ${i}\n`);
+        expected += `eerr ${i}\n`;
+      }
+      if (i % 5 === 0) writer.addHeader(`h${i}`);
+      if (i % 5 === 0) expected += `hh${i}\n`;
+      if (i % 6 === 0) await writer.flush();
+    }
+    await writer.finish();
+    expect(await data.logs.contents(logid)).toBe(expected);
+    const streams = await handle.db.selectFrom('logchunks').select('stream').execute();
+    expect(new Set(streams.map((c) => c.stream))).toEqual(new Set(['o', null]));
+    expect((await data.logs.get(logid))?.num_lines).toBe(expected.split('\n').length - 1);
+  });
+
+  it('redacts from the first secret on, bytes and text alike', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    const secrets: string[] = [];
+    const redactor = {
+      get isEmpty() {
+        return secrets.length === 0;
+      },
+      redact: (text: string) => secrets.reduce((out, s) => out.replaceAll(s, '<pw>'), text),
+    };
+    const writer = new LogWriter(data, logid, 'stdio', 's', { redactor });
+    writer.addStdout(Buffer.from('hunter2 before\n'));
+    secrets.push('hunter2');
+    writer.addStdout(Buffer.from('hunter2 after\n'));
+    writer.addStderr('text hunter2\n');
+    await writer.finish();
+    expect(await data.logs.contents(logid)).toBe('ohunter2 before\no<pw> after\netext <pw>\n');
+  });
+
+  it('counts short lines and long ones in one chunk', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    const writer = new LogWriter(data, logid, 'stdio', 's');
+    // 64 lines of 2 bytes switch the count to a byte loop; a long line and more short follow.
+    const text = `${'y\n'.repeat(100)}${'z'.repeat(5000)}\n${'\n'.repeat(30)}${'w\n'.repeat(7)}`;
+    writer.addStdout(Buffer.from(text));
+    await writer.finish();
+    expect(writer.numLines).toBe(138);
+    expect(await data.logs.get(logid)).toMatchObject({ num_lines: 138 });
+    expect(await data.logs.contents(logid, 100, 101)).toBe(`o${'z'.repeat(5000)}\no\n`);
   });
 });

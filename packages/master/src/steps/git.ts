@@ -6,6 +6,7 @@
  * then `git clean` (-xdf or -df). Sets `got_revision`. The revision comes from the build's
  * source stamp when it has one, else the branch head.
  */
+import { logChunkText } from '@yardmaster/protocol';
 import { Results, type Result } from '../results.js';
 import { BuildStep, type StepFlags, type StepRuntime } from './build-step.js';
 import type { LogWriter } from '../process/log-writer.js';
@@ -17,12 +18,6 @@ export interface GitOptions {
   method: 'clobber' | 'fresh' | 'clean' | 'copy' | null;
   workdir: string;
   timeoutSeconds: number | null;
-}
-
-function textOf(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return '';
 }
 
 export class GitStep extends BuildStep {
@@ -69,7 +64,7 @@ export class GitStep extends BuildStep {
           onUpdate: capture
             ? (updates) => {
                 for (const [key, value] of updates)
-                  if (key === 'stdout') capture.text += textOf(value);
+                  if (key === 'stdout') capture.text += logChunkText(value);
               }
             : undefined,
         },

@@ -9,6 +9,7 @@
  * counting (`warningPattern`: matching lines go to a `warnings (N)` log, the count to the
  * `warnings-count` property, and the step is WARNINGS, or FAILURE beyond `maxWarnCount`).
  */
+import { logChunkText } from '@yardmaster/protocol';
 import type { RenderableString } from '../config/types.js';
 import { compileWarningPattern } from '../config/warning-pattern.js';
 import type { LogWriter } from '../process/log-writer.js';
@@ -74,13 +75,6 @@ export function shellArgs(
   };
 }
 
-/** Text of an update's `[text, offsets, timestamps]` value (or a bare string). */
-export function updateText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
-  return '';
-}
-
 /** `'make -j4 test'`, shortened to 40 characters, as the state string shows it. */
 export function describeCommand(words: RenderableString | RenderableString[]): string {
   const command = Array.isArray(words)
@@ -112,7 +106,7 @@ export class LineCollector {
   update(updates: UpdateArgs): void {
     for (const [key, value] of updates) {
       if (key !== 'stdout' && key !== 'stderr') continue;
-      const text = this.partial[key] + updateText(value);
+      const text = this.partial[key] + logChunkText(value);
       const lines = text.split('\n');
       this.partial[key] = lines.pop() ?? '';
       for (const line of lines) this.onLine(line, key);

@@ -78,8 +78,8 @@ export class WorkerConnection {
       },
       onRequest: (frame) => this.onRequest(frame),
       // Log chunks' offset and timestamp lists are never read here (as in Buildbot's
-      // master): skipping them halves what decoding an update frame costs.
-      skipLogLineLists: true,
+      // master), and their text is stored as the bytes it came in (decision 0021).
+      rawLogChunks: true,
     });
     socket.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
       if (!isBinary) {

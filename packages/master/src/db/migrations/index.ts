@@ -8,6 +8,7 @@ import { queueIndexMigration } from './0004-queue-index.js';
 import { pendingQueueIndexMigration } from './0005-pending-queue-index.js';
 import { eventKeysMigration } from './0006-event-keys.js';
 import { runningStepsIndexMigration } from './0007-running-steps-index.js';
+import { logChunkStreamsMigration } from './0008-log-chunk-streams.js';
 
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const types = columnTypes(dialect);
@@ -19,5 +20,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0005-pending-queue-index': pendingQueueIndexMigration,
     '0006-event-keys': eventKeysMigration,
     '0007-running-steps-index': runningStepsIndexMigration,
+    '0008-log-chunk-streams': logChunkStreamsMigration,
   };
 }
