@@ -13,6 +13,13 @@ export interface WorkerSettings {
   buffer_timeout: number;
   /** Approximate bytes of output the worker collects before sending an `update`. */
   buffer_size: number;
+  /**
+   * Yardmaster's extension, sent only to Yardmaster's worker: `false` asks for log chunks
+   * without their newline-offset and timestamp lists (`[text, [], []]`), which a master that
+   * reads only the text (Buildbot's and ours) never uses. Absent: the lists are sent, as
+   * buildbot-worker always does (decision 0021).
+   */
+  send_line_lists?: boolean;
 }
 
 /** Buildbot 3.7's values, sent by its master on every attach and used by its worker before. */

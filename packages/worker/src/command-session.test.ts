@@ -12,6 +12,7 @@ const settings: ActiveSettings = {
   maxLineLength: 4096,
   bufferSize: 65536,
   bufferTimeoutMs: 5000,
+  lineLists: true,
 };
 
 let basedir: string;
@@ -22,7 +23,12 @@ afterAll(async () => {
   await rm(basedir, { recursive: true, force: true });
 });
 
-function session(commandName: string, args: unknown, fail?: (op: string) => boolean) {
+function session(
+  commandName: string,
+  args: unknown,
+  fail?: (op: string) => boolean,
+  active: ActiveSettings = settings,
+) {
   const sent: [string, Record<string, unknown>][] = [];
   const created = new CommandSession({
     commandId: '7',
@@ -30,7 +36,7 @@ function session(commandName: string, args: unknown, fail?: (op: string) => bool
     args,
     basedir,
     environ: {},
-    settings,
+    settings: active,
     logger: silentLogger,
     clock: () => 100,
     request: (op, fields) => {
@@ -76,6 +82,22 @@ describe('CommandSession', () => {
       ['header', [`rmfile: No such file or directory: missing\n`, [42], [100]]],
     ]);
     expect(sent.at(-1)?.[0]).toBe('complete');
+  });
+
+  it('sends log chunks without lists when the master asked for none', async () => {
+    const { created, sent } = session('rmfile', { path: 'missing' }, undefined, {
+      ...settings,
+      lineLists: false,
+    });
+    created.start();
+    await created.done;
+    const args = sent.flatMap(([op, fields]) =>
+      op === 'update' ? (fields['args'] as unknown[]) : [],
+    );
+    expect(args).toContainEqual([
+      'header',
+      [`rmfile: No such file or directory: missing\n`, [], []],
+    ]);
   });
 
   it('puts a failure into complete and still ends', async () => {

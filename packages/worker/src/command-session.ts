@@ -26,6 +26,8 @@ export interface ActiveSettings {
   maxLineLength: number;
   bufferSize: number;
   bufferTimeoutMs: number;
+  /** Whether log chunks carry their offset and timestamp lists (`send_line_lists`). */
+  lineLists: boolean;
 }
 
 export interface CommandSessionOptions {
@@ -174,8 +176,8 @@ export class CommandSession {
   #splitter<K>(map: Map<K, LineSplitter>, key: K): LineSplitter {
     let splitter = map.get(key);
     if (!splitter) {
-      const { maxLineLength, newlineRe } = this.#options.settings;
-      splitter = new LineSplitter(maxLineLength, newlineRe);
+      const { maxLineLength, newlineRe, lineLists } = this.#options.settings;
+      splitter = new LineSplitter(maxLineLength, newlineRe, { lineLists });
       map.set(key, splitter);
     }
     return splitter;

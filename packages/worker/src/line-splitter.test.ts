@@ -14,6 +14,15 @@ describe('LineSplitter', () => {
     expect(lines.append('', 3)).toBeNull();
   });
 
+  it('leaves the lists empty when the master asked for no line lists', () => {
+    const lines = new LineSplitter(6, newlineRe, { lineLists: false });
+    expect(lines.append('one\ntw', 1)).toEqual(['one\n', [], []]);
+    // the general path (a line too long, cut) and a surrogate pair
+    expect(lines.append('o\nlonger line\n😀\n', 2)).toEqual(['two\nlonge\nr lin\ne\n😀\n', [], []]);
+    expect(lines.append('last', 3)).toBeNull();
+    expect(lines.flush()).toEqual(['last\n', [], []]);
+  });
+
   it('stamps a partial line with the time its first character arrived', () => {
     const lines = splitter();
     expect(lines.append('a', 1)).toBeNull();

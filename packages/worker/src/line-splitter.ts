@@ -10,7 +10,8 @@
  *   the first line and drops one character per piece; we cut them correctly.)
  * - Each line is stamped with the time its first character arrived.
  * Invariant: every returned chunk's text ends with '\n' and has one offset and one timestamp
- * per line; offsets count code points (Python string indices), not UTF-16 units.
+ * per line (offsets count code points, Python string indices, not UTF-16 units), or, with
+ * `lineLists: false` (the master's `send_line_lists`), both lists empty.
  */
 import type { LogChunk } from '@yardmaster/protocol';
 
@@ -33,11 +34,12 @@ export class LineSplitter {
   readonly #newlineRe: RegExp;
   /** For a known newline_re: the characters its matches start with (see MATCH_STARTS). */
   readonly #matchStarts: readonly string[] | undefined;
+  readonly #lineLists: boolean;
   #partial = '';
   /** When the partial line's first character arrived. */
   #partialTime = 0;
 
-  constructor(maxLineLength: number, newlineRe: RegExp) {
+  constructor(maxLineLength: number, newlineRe: RegExp, options: { lineLists?: boolean } = {}) {
     if (!Number.isInteger(maxLineLength) || maxLineLength < 2) {
       throw new RangeError(`max_line_length must be an integer ≥ 2, got ${maxLineLength}`);
     }
@@ -46,6 +48,7 @@ export class LineSplitter {
       ? newlineRe
       : new RegExp(newlineRe.source, `${newlineRe.flags}g`);
     this.#matchStarts = MATCH_STARTS.get(newlineRe.source);
+    this.#lineLists = options.lineLists ?? true;
   }
 
   /** Add text that arrived at `time` (epoch seconds); returns the lines it completed, if any. */
@@ -78,9 +81,10 @@ export class LineSplitter {
       if (!hadPartial) this.#partialTime = time;
       return null;
     }
+    this.#partialTime = time;
+    if (!this.#lineLists) return [lines.join(''), [], []];
     // Only the first line can have started before this append.
     const times = lines.map((_, index) => (index === 0 ? firstLineTime : time));
-    this.#partialTime = time;
     return toChunk(lines, times);
   }
 
@@ -93,15 +97,16 @@ export class LineSplitter {
     const last = all.lastIndexOf('\n');
     if (last === -1 || all.length - last - 1 >= this.#maxLineLength) return undefined;
     if (hasSurrogates(all)) return undefined;
+    const lineLists = this.#lineLists;
     const offsets: number[] = [];
     let start = 0;
     for (let newline = all.indexOf('\n'); newline !== -1; newline = all.indexOf('\n', start)) {
       if (newline - start + 1 > this.#maxLineLength) return undefined;
-      offsets.push(newline);
+      if (lineLists) offsets.push(newline);
       start = newline + 1;
     }
-    const times = new Array<number>(offsets.length).fill(time);
-    times[0] = firstLineTime;
+    const times = lineLists ? new Array<number>(offsets.length).fill(time) : [];
+    if (lineLists) times[0] = firstLineTime;
     this.#partial = all.slice(last + 1);
     this.#partialTime = time;
     return [last === all.length - 1 ? all : all.slice(0, last + 1), offsets, times];

@@ -105,6 +105,13 @@ describe('UpdateBuffer', () => {
     ]);
   });
 
+  it('cuts a chunk without line lists at line boundaries too (send_line_lists false)', () => {
+    const { sent, buffer } = collect({ bufferSize: 40, bufferTimeoutMs: 5000 });
+    const lines = ['a'.repeat(12), 'b'.repeat(12), 'cccc😀cccc', 'dddd'].map((line) => `${line}\n`);
+    buffer.append(['stdout', [lines.join(''), [], []]]);
+    expect(sent.flat()).toEqual(lines.map((line) => ['stdout', [line, [], []]]));
+  });
+
   it('never flushes sooner than buffer_timeout when that is shorter, and drops everything on close', async () => {
     vi.useFakeTimers();
     const { sent, buffer } = collect({ bufferSize: 65536, bufferTimeoutMs: 0 });

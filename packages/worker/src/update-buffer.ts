@@ -17,7 +17,12 @@
  * Invariants: the timer is armed iff entries are pending; entries leave in the order they were
  *   appended; after `close()` nothing is buffered or sent.
  */
-import { asPlainNumberList, type LogChunk, type UpdateEntry } from '@yardmaster/protocol';
+import {
+  asPlainNumberList,
+  makeLogChunk,
+  type LogChunk,
+  type UpdateEntry,
+} from '@yardmaster/protocol';
 
 /** Default upper bound on how long output waits in the buffer. */
 export const LIVE_FLUSH_MS = 25;
@@ -215,6 +220,10 @@ function joinChunks(chunks: readonly LogChunk[]): LogChunk {
 
 /** Cut a chunk into pieces of whole lines, each within `limit` by Buildbot's size measure. */
 export function splitChunk(chunk: LogChunk, limit: number): LogChunk[] {
+  if (chunk[1].length === 0 && chunk[0] !== '') {
+    // A chunk without its lists (`send_line_lists` false) is cut at its lines all the same.
+    return splitChunk(makeLogChunk(chunk[0], 0), limit).map(([piece]) => [piece, [], []]);
+  }
   const [text, offsets, times] = chunk;
   const points = /[\uD800-\uDFFF]/.test(text) ? Array.from(text) : undefined;
   const slice = (from: number, to: number): string =>

@@ -54,11 +54,14 @@ export class WorkerSettingsState {
     if (typeof bufferSize !== 'number' || !(bufferSize > 0)) {
       throw new Error('buffer_size must be a positive number');
     }
+    const lineLists = record.send_line_lists ?? true;
+    if (typeof lineLists !== 'boolean') throw new Error('send_line_lists must be a boolean');
     const settings: WorkerSettings = {
       newline_re: newlineRe,
       max_line_length: maxLineLength,
       buffer_timeout: bufferTimeout,
       buffer_size: bufferSize,
+      send_line_lists: lineLists,
     };
     let active: ActiveSettings;
     try {
@@ -79,5 +82,6 @@ function toActive(settings: Readonly<WorkerSettings>): ActiveSettings {
     maxLineLength: settings.max_line_length,
     bufferSize: settings.buffer_size,
     bufferTimeoutMs: settings.buffer_timeout * 1000,
+    lineLists: settings.send_line_lists ?? true,
   };
 }

@@ -19,6 +19,7 @@ describe('workerSettingsFor', () => {
     expect(workerSettingsFor({ version: 'yardmaster-0.1.0' })).toEqual({
       ...DEFAULT_WORKER_SETTINGS,
       buffer_size: OWN_WORKER_BUFFER_SIZE,
+      send_line_lists: false,
     });
     expect(OWN_WORKER_BUFFER_SIZE).toBeGreaterThan(65536);
   });
