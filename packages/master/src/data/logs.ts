@@ -1,5 +1,5 @@
 /**
- * Logs and their chunks. A chunk is a run of whole lines, gzip-compressed when worth it,
+ * Logs and their chunks. A chunk is a run of whole lines, compressed when worth it,
  * appended as output arrives so a log can be read while its step runs. Lines of an
  * 's' (stdio) log start with their stream: 'o' stdout, 'e' stderr, 'h' header. A chunk of
  * one stream's lines may be stored without the letters, its `stream` naming them: readers
@@ -7,7 +7,13 @@
  * One writer per log (the build that owns it) keeps `num_lines` consistent.
  */
 import { promisify } from 'node:util';
-import { gunzipSync, gzip as gzipCallback, gzipSync } from 'node:zlib';
+import {
+  brotliCompress as brotliCallback,
+  brotliCompressSync,
+  brotliDecompressSync,
+  constants as zlibConstants,
+  gunzipSync,
+} from 'node:zlib';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { isPostgres, type DataContext } from './context.js';
 import type { Database } from '../db/schema.js';
@@ -87,6 +93,29 @@ export function slugify(name: string): string {
   return name.replace(/[^a-zA-Z0-9_-]+/g, '_') || 'log';
 }
 
+/**
+ * `logchunks.compressed`: how `content` is stored. Buildbot 3.7 numbers raw 0, gz 1, bz2 2,
+ * lz4 3; brotli takes the next code. Chunks are written raw or brotli (decision 0021);
+ * gzip chunks, written before, are still read.
+ */
+const RAW = 0;
+const GZIP = 1;
+export const BROTLI = 4;
+
+/**
+ * Brotli at quality 1: on log text 2–5 times faster than gzip at level 1 with a better ratio
+ * (Debian changelogs: 3.4 against 9.7 ms per MiB, ratio 5.7 against 3.7; repeated lines:
+ * 0.3 against 1.6 ms), and faster to read back (decision 0021).
+ */
+function brotliOptions(bytes: number) {
+  return {
+    params: {
+      [zlibConstants.BROTLI_PARAM_QUALITY]: 1,
+      [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes,
+    },
+  };
+}
+
 interface EncodedChunk {
   content: Buffer;
   compressed: boolean;
@@ -95,20 +124,20 @@ interface EncodedChunk {
 }
 
 /**
- * Whole lines (a missing last newline is added), gzip'd from 256 bytes. `at.lines`, when
+ * Whole lines (a missing last newline is added), compressed from 256 bytes. `at.lines`, when
  * given, is the number of '\n' in `text` (the log writer knows it without a pass per line).
  */
 function encodeChunk(text: string | Buffer, at: ChunkPlacement = {}): EncodedChunk {
   return compressInPlace(wholeLines(text, at.lines), at.stream);
 }
 
-/** Whole lines gzip'd on the event loop from COMPRESS_FROM_BYTES, stored as they are below. */
+/** Whole lines compressed on the event loop from COMPRESS_FROM_BYTES, stored as they are below. */
 function compressInPlace(
   { raw, lines }: { raw: Buffer; lines: number },
   stream: LogStream | undefined,
 ): EncodedChunk {
   const compressed = raw.length >= COMPRESS_FROM_BYTES;
-  const content = compressed ? gzipSync(raw, { level: 1 }) : raw;
+  const content = compressed ? brotliCompressSync(raw, brotliOptions(raw.length)) : raw;
   return { content, compressed, lines, stream: stream ?? null };
 }
 
@@ -123,11 +152,11 @@ function wholeLines(text: string | Buffer, knownLines?: number): { raw: Buffer; 
   return { raw, lines };
 }
 
-const gzip = promisify(gzipCallback);
+const brotliCompress = promisify(brotliCallback);
 
 /**
  * From this size a chunk is compressed on libuv's thread pool, off the event loop. The log
- * writer's chunks (up to ~1 MiB) stay below it: gzip'ing 1 MiB in place costs ~1 ms, while
+ * writer's chunks (up to ~1 MiB) stay below it: compressing 1 MiB in place costs ~1 ms, while
  * the thread pool's stream set-up, hand-over and the GC its buffers bring cost the master
  * more CPU in all (decision 0017; decision 0016 had 64 KiB, with 256 KiB appends).
  */
@@ -135,13 +164,13 @@ const COMPRESS_OFF_THREAD_FROM_BYTES = 4 * 1024 * 1024;
 
 /**
  * `encodeChunk` for the appends of a running log (the text may be UTF-8 bytes already): a
- * very large chunk is gzip'd on the thread pool, so the event loop goes on meanwhile.
+ * very large chunk is compressed on the thread pool, so the event loop goes on meanwhile.
  */
 async function encodeChunkAsync(text: string | Buffer, at: ChunkPlacement): Promise<EncodedChunk> {
   const whole = wholeLines(text, at.lines);
   if (whole.raw.length < COMPRESS_OFF_THREAD_FROM_BYTES) return compressInPlace(whole, at.stream);
   const { raw, lines } = whole;
-  const content = await gzip(raw, { level: 1 });
+  const content = await brotliCompress(raw, brotliOptions(raw.length));
   return { content, compressed: true, lines, stream: at.stream ?? null };
 }
 
@@ -162,7 +191,9 @@ function countNewlineBytes(bytes: Buffer): number {
 
 function decodeBytes(content: Uint8Array, compressed: number): Buffer {
   const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-  return compressed === 1 ? gunzipSync(buf) : buf;
+  if (compressed === BROTLI) return brotliDecompressSync(buf);
+  if (compressed === GZIP) return gunzipSync(buf);
+  return buf;
 }
 
 /** The offset just after the `lines`-th '\n' from `from` in `bytes` (or its end). */
@@ -252,7 +283,7 @@ export class LogsData {
       return sql`${sql.raw(`c${i}`)} as (insert into logchunks
           (logid, first_line, last_line, content, compressed, stream)
           values (${tail.logid}, ${tail.firstLine}, ${numLines - 1}, ${chunk.content},
-            ${chunk.compressed ? 1 : 0}, ${chunk.stream})),
+            ${chunk.compressed ? BROTLI : RAW}, ${chunk.stream})),
         ${name} as (update logs set num_lines = ${numLines}, complete = 1
           where id = ${tail.logid} returning *)`;
     });
@@ -273,7 +304,7 @@ export class LogsData {
             first_line: tail.firstLine,
             last_line: numLines - 1,
             content: chunk.content,
-            compressed: chunk.compressed ? 1 : 0,
+            compressed: chunk.compressed ? BROTLI : RAW,
             stream: chunk.stream,
           })
           .execute();
@@ -311,7 +342,7 @@ export class LogsData {
       first_line: first,
       last_line: numLines - 1,
       content: chunk.content,
-      compressed: chunk.compressed ? 1 : 0,
+      compressed: chunk.compressed ? BROTLI : RAW,
       stream: chunk.stream,
     };
     const set = complete ? { num_lines: numLines, complete: 1 } : { num_lines: numLines };

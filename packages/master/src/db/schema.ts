@@ -203,7 +203,7 @@ export interface LogchunksTable {
   first_line: number;
   last_line: number;
   content: Uint8Array;
-  /** 0 plain UTF-8, 1 gzip. */
+  /** 0 plain UTF-8, 1 gzip (chunks written before decision 0021; still read), 4 brotli. */
   compressed: number;
   /**
    * Stdio logs: the stream ('o', 'e', 'h') of every line of a chunk stored without the

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../db/connect.js';
+import { gzipSync } from 'node:zlib';
 import { DataApi } from '../data/data-api.js';
+import { BROTLI } from '../data/logs.js';
 import { InProcessBus } from '../mq/in-process-bus.js';
 import { LogWriter } from './log-writer.js';
 
@@ -69,7 +71,7 @@ describe('LogWriter (SQLite)', () => {
     await writer.finish();
     const chunks = await handle.db.selectFrom('logchunks').selectAll().execute();
     expect(chunks.length).toBeGreaterThan(1);
-    expect(chunks.every((chunk) => chunk.compressed === 1)).toBe(true);
+    expect(chunks.every((chunk) => chunk.compressed === BROTLI)).toBe(true);
     expect(await data.logs.get(logid)).toMatchObject({ num_lines: 20_000, complete: true });
     expect(await data.logs.contents(logid)).toBe(lines.map((line) => `o${line}`).join(''));
     expect(await data.logs.contents(logid, 12_345, 12_345)).toBe(`o${lines[12_345] ?? ''}`);
@@ -91,7 +93,7 @@ describe('LogWriter (SQLite)', () => {
       .execute();
     expect(chunks.map((chunk) => [chunk.first_line, chunk.last_line, chunk.compressed])).toEqual([
       [0, 0, 0],
-      [1, 50_000, 1],
+      [1, 50_000, BROTLI],
       [50_001, 50_001, 0],
     ]);
     expect(await data.logs.contents(logid)).toBe(
@@ -258,5 +260,24 @@ describe('LogWriter (SQLite)', () => {
     expect(writer.numLines).toBe(138);
     expect(await data.logs.get(logid)).toMatchObject({ num_lines: 138 });
     expect(await data.logs.contents(logid, 100, 101)).toBe(`o${'z'.repeat(5000)}\no\n`);
+  });
+
+  it('reads chunks stored gzip-compressed and prefixed, as before decision 0021', async () => {
+    const logid = await data.logs.add(stepid, 'stdio', 's');
+    const old = 'hcmd\n' + 'oline\n'.repeat(100) + 'eoops\n';
+    await handle.db
+      .insertInto('logchunks')
+      .values({ logid, first_line: 0, last_line: 101, content: gzipSync(old), compressed: 1 })
+      .execute();
+    await handle.db.updateTable('logs').set({ num_lines: 102 }).where('id', '=', logid).execute();
+    const writer = new LogWriter(data, logid, 'stdio', 's');
+    writer.numLines = 102;
+    writer.addStdout(Buffer.from('new\n'));
+    await writer.finish();
+    expect(await data.logs.contents(logid)).toBe(`${old}onew\n`);
+    expect(await data.logs.contents(logid, 100, 102)).toBe('oline\neoops\nonew\n');
+    let raw = '';
+    for await (const piece of data.logs.raw(logid, 's')) raw += piece;
+    expect(raw).toBe(`cmd\n${'line\n'.repeat(100)}oops\nnew\n`);
   });
 });

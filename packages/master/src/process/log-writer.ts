@@ -38,7 +38,7 @@ const NEWLINE = 0x0a;
 const DEFAULT_FLUSH_MS = 100;
 /**
  * 1 MiB: a fast log is stored in 1 MiB chunks (a chunk per 10 ms at 100 MB/s; slower output
- * still goes out within `flushMs`). Each append costs a gzip set-up, a transaction and an
+ * still goes out within `flushMs`). Each append costs a compression, a transaction and an
  * event: at 256 KiB those were ~70 ms of CPU per 100 MB more (decision 0017).
  */
 const DEFAULT_FLUSH_BYTES = 1024 * 1024;
