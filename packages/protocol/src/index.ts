@@ -75,7 +75,7 @@ export {
 export {
   elapsedUpdate,
   headerUpdate,
-  logChunkBytes,
+  logChunkContent,
   logChunkLines,
   logChunkText,
   makeLogChunk,

@@ -173,8 +173,11 @@ export function logChunkText(value: unknown): string {
   return '';
 }
 
-/** A log chunk's text when it came as UTF-8 bytes (see `logChunkText`), else undefined. */
-export function logChunkBytes(value: unknown): Buffer | undefined {
+/**
+ * A log chunk's text as it came: its UTF-8 bytes when it came as bytes (a master's
+ * `rawLogChunks`), else the text as `logChunkText` gives it.
+ */
+export function logChunkContent(value: unknown): string | Buffer {
   const text = Array.isArray(value) ? (value[0] as unknown) : value;
-  return Buffer.isBuffer(text) ? text : undefined;
+  return Buffer.isBuffer(text) ? text : logChunkText(value);
 }

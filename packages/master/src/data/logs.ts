@@ -144,7 +144,7 @@ function compressInPlace(
 /** `text` as UTF-8 bytes ending with a newline (added if missing), and its line count. */
 function wholeLines(text: string | Buffer, knownLines?: number): { raw: Buffer; lines: number } {
   let raw = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  let lines = knownLines ?? countNewlineBytes(raw);
+  let lines = knownLines ?? countNewlines(raw);
   if (raw[raw.length - 1] !== 0x0a) {
     raw = Buffer.concat([raw, NEWLINE]);
     lines++;
@@ -183,9 +183,23 @@ function withStream(text: string, stream: string): string {
   return stream + text.slice(0, -1).replaceAll('\n', `\n${stream}`) + '\n';
 }
 
-function countNewlineBytes(bytes: Buffer): number {
+/** Below this average line length, a byte loop counts lines faster than a search per line. */
+const SHORT_LINE_BYTES = 16;
+
+/**
+ * The number of '\n' in `bytes`: one native search per line (0.4 ns a byte at 80-byte
+ * lines), or, once 64 lines have averaged under SHORT_LINE_BYTES, a loop over the remaining
+ * bytes (1.8 ns a byte, where the searches took 16 at 2-byte lines).
+ */
+export function countNewlines(bytes: Buffer): number {
   let lines = 0;
-  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) lines++;
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) {
+    lines++;
+    if ((lines & 63) === 0 && i < lines * SHORT_LINE_BYTES) {
+      for (let j = i + 1; j < bytes.length; j++) if (bytes[j] === 0x0a) lines++;
+      return lines;
+    }
+  }
   return lines;
 }
 

@@ -14,7 +14,7 @@
  * a step are remembered by the build's redactor: stored log lines, properties and state
  * strings never contain their values.
  */
-import { logChunkBytes, logChunkText } from '@yardmaster/protocol';
+import { logChunkContent, logChunkText } from '@yardmaster/protocol';
 import path from 'node:path';
 import type { DataApi } from '../data/data-api.js';
 import type { BuildRequestEntity, PropertyMap, SourceStampEntity } from '../data/buildsets.js';
@@ -559,8 +559,8 @@ export class Build {
         if (log) {
           for (const [key, value] of updates) {
             // A log chunk's text comes as UTF-8 bytes (rawLogChunks), stored as they are.
-            if (key === 'stdout') log.addStdout(logChunkBytes(value) ?? logChunkText(value));
-            else if (key === 'stderr') log.addStderr(logChunkBytes(value) ?? logChunkText(value));
+            if (key === 'stdout') log.addStdout(logChunkContent(value));
+            else if (key === 'stderr') log.addStderr(logChunkContent(value));
             else if (key === 'header') log.addHeader(logChunkText(value));
             else if (key === 'rc')
               log.addHeader(`program finished with exit code ${String(value)}`);
@@ -571,9 +571,7 @@ export class Build {
           for (const [key, value] of updates) {
             if (key !== 'log' || !Array.isArray(value)) continue;
             const [name, chunk] = value as [unknown, unknown];
-            if (typeof name === 'string') {
-              logfiles[name]?.addStdout(logChunkBytes(chunk) ?? logChunkText(chunk));
-            }
+            if (typeof name === 'string') logfiles[name]?.addStdout(logChunkContent(chunk));
           }
         }
         options.onUpdate?.(updates);

@@ -23,9 +23,9 @@
  * page-faulting in) a fresh one per flush; a log that stays small never gets a big one.
  */
 import type { DataApi } from '../data/data-api.js';
-import type { LogTail } from '../data/logs.js';
+import { countNewlines, type LogStream, type LogTail } from '../data/logs.js';
 
-export type Stream = 'o' | 'e' | 'h';
+type Stream = LogStream;
 
 /** What the writer needs of the build's secret redaction (`SecretRedactor`). */
 export interface Redactor {
@@ -213,10 +213,22 @@ export class LogWriter {
     return next;
   }
 
-  /** The stream to store with the pending lines: theirs when they are of one stream. */
-  private get chunkStream(): Stream | undefined {
-    const stream = this.pendingStream;
-    return stream === null || stream === 'mixed' ? undefined : stream;
+  /**
+   * Hands over the pending lines (a view of the pending buffer; empty when none) with their
+   * count and, when they are of one stream, that stream; the writer starts a new buffer.
+   */
+  private takePending(): { text: Buffer; lines: number; stream?: Stream } {
+    const pendingStream = this.pendingStream;
+    const taken = {
+      text: this.buffer ? this.buffer.subarray(0, this.used) : EMPTY,
+      lines: this.pendingLines,
+      stream: pendingStream === null || pendingStream === 'mixed' ? undefined : pendingStream,
+    };
+    this.buffer = null;
+    this.used = 0;
+    this.pendingLines = 0;
+    this.pendingStream = null;
+    return taken;
   }
 
   /** Starts writing what is waiting; resolves when it (and everything before) is stored. */
@@ -227,13 +239,7 @@ export class LogWriter {
     }
     const buffer = this.buffer;
     if (buffer && this.used > 0) {
-      const text = buffer.subarray(0, this.used);
-      const lines = this.pendingLines;
-      const stream = this.chunkStream;
-      this.buffer = null;
-      this.used = 0;
-      this.pendingLines = 0;
-      this.pendingStream = null;
+      const { text, lines, stream } = this.takePending();
       this.chain = this.chain.then(async () => {
         if (this.failure) return;
         try {
@@ -287,13 +293,7 @@ export class LogWriter {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const text = this.buffer ? this.buffer.subarray(0, this.used) : EMPTY;
-    const lines = this.pendingLines;
-    const stream = this.chunkStream;
-    this.buffer = null;
-    this.used = 0;
-    this.pendingLines = 0;
-    this.pendingStream = null;
+    const { text, lines, stream } = this.takePending();
     this.spares = [];
     await this.chain;
     if (this.failure) throw this.failure;
@@ -305,26 +305,6 @@ export class LogWriter {
 
 const NEWLINE_BYTES = Buffer.from('\n');
 const EMPTY = Buffer.alloc(0);
-
-/** Below this average line length, a byte loop counts lines faster than a search per line. */
-const SHORT_LINE_BYTES = 16;
-
-/**
- * The number of '\n' in `bytes`: one native search per line (0.4 ns a byte at 80-byte
- * lines), or, once 64 lines have averaged under SHORT_LINE_BYTES, a loop over the remaining
- * bytes (1.8 ns a byte, where the searches took 16 at 2-byte lines).
- */
-function countNewlines(bytes: Buffer): number {
-  let lines = 0;
-  for (let i = bytes.indexOf(NEWLINE); i !== -1; i = bytes.indexOf(NEWLINE, i + 1)) {
-    lines++;
-    if ((lines & 63) === 0 && i < lines * SHORT_LINE_BYTES) {
-      for (let j = i + 1; j < bytes.length; j++) if (bytes[j] === NEWLINE) lines++;
-      return lines;
-    }
-  }
-  return lines;
-}
 
 /**
  * Writes `lines` (each ending with '\n') into `target` from `at`, each with `stream` in
